@@ -1,0 +1,109 @@
+"""Elements (processes, data stores, external entities) and the data assets they handle."""
+
+from pytm import Classification, Data, Datastore, ExternalEntity, Lifetime, Process
+
+from .zones import tb_agentnet, tb_artifact, tb_cred, tb_egress, tb_fs, tb_priv, tb_vm
+
+# --- data assets -----------------------------------------------------------------------------
+github_token = Data("GITHUB_TOKEN / GH_TOKEN", classification=Classification.SECRET,
+                    isCredentials=True, credentialsLife=Lifetime.LONG,
+                    description="Job-scoped GitHub token; forwarded to the agent at b8596445.")
+provider_keys = Data("LLM provider keys", classification=Classification.SECRET, isCredentials=True,
+                     description="OPENAI/ANTHROPIC API keys and COPILOT_GITHUB_TOKEN.")
+mcp_gateway_key = Data("MCP_GATEWAY_API_KEY", classification=Classification.SECRET, isCredentials=True,
+                       description="Random per-job bearer key for the gh-aw MCP gateway.")
+oidc_request = Data("ACTIONS_ID_TOKEN_REQUEST_*", classification=Classification.SECRET, isCredentials=True,
+                    description="OIDC request URL and token: the capability to mint cloud credentials.")
+compose_secrets = Data("docker-compose.yml secrets", classification=Classification.SECRET, isCredentials=True,
+                       description="Generated compose file holding keys and tokens in clear (0600).")
+ca_key = Data("SSL-bump CA private key", classification=Classification.SECRET, isCredentials=True,
+              description="Per-run RSA-2048 key, no passphrase, valid one day.")
+ca_cert = Data("SSL-bump CA certificate", classification=Classification.PUBLIC)
+placeholder_tokens = Data("Placeholder tokens", classification=Classification.PUBLIC,
+                          description="Dummy key values injected when the api-proxy holds the real ones.")
+workspace_source = Data("Workspace source", classification=Classification.SENSITIVE)
+prompts = Data("Prompts and completions", classification=Classification.SENSITIVE,
+               description="Prompts, completions, code context and tool output.")
+dns_names = Data("DNS query names", classification=Classification.RESTRICTED,
+                 description="Names looked up; a covert channel when attacker-chosen.")
+squid_logs = Data("Squid access and cache logs", classification=Classification.RESTRICTED,
+                  description="Integrity-critical audit evidence of every proxied request.")
+apiproxy_logs = Data("api-proxy logs", classification=Classification.RESTRICTED)
+kernel_log = Data("Kernel firewall log lines", classification=Classification.RESTRICTED)
+squid_conf = Data("squid.conf (generated policy)", classification=Classification.RESTRICTED,
+                  description="Allow- and block-lists interpolated from CLI flags.")
+rule_set = Data("iptables rule set", classification=Classification.RESTRICTED)
+container_images = Data("Container images", classification=Classification.PUBLIC)
+mcp_traffic = Data("MCP tool calls and results", classification=Classification.SENSITIVE)
+agent_output = Data("Agent stdout and stderr", classification=Classification.SENSITIVE)
+host_files = Data("Host system files", classification=Classification.RESTRICTED,
+                  description="/usr, /bin, /lib, selected /etc files, mounted read-only.")
+credential_files = Data("On-disk credentials", classification=Classification.SECRET, isCredentials=True,
+                        description="~/.ssh keys, ~/.docker/config.json, ~/.npmrc, cloud CLI credentials, ...")
+
+# --- runner host (Z2) ------------------------------------------------------------------------
+ext_runner = ExternalEntity("GitHub Actions runner and step env", inBoundary=tb_vm,
+                            description="Starts awf as root via sudo -E; holds the job's secrets.")
+awf_cli = Process("awf CLI (root)", inBoundary=tb_vm,
+                  description="Node CLI that writes configs, installs host rules and drives Docker.")
+dockerd = Process("Docker daemon and socket", inBoundary=tb_vm,
+                  description="Root-equivalent API at /var/run/docker.sock (Z3).")
+docker_dns = Process("Docker embedded DNS (127.0.0.11)", inBoundary=tb_vm,
+                     description="Forwards container lookups to the resolvers set in compose `dns:`.")
+host_fw = Process("Host netfilter chain FW_WRAPPER", inBoundary=tb_vm,
+                  description="DOCKER-USER jump for traffic entering from fw-bridge; FORWARD path only.")
+host_resolver = Process("Host resolver (getent hosts)", inBoundary=tb_vm,
+                        description="Pre-resolves allowed domains into the chroot /etc/hosts.")
+ext_mcpgw = ExternalEntity("gh-aw MCP gateway (host)", inBoundary=tb_vm,
+                           description="host.docker.internal:80, reached directly with --enable-host-access.")
+host_services = ExternalEntity("Other host daemons on gateway IPs", inBoundary=tb_vm,
+                               description="Anything listening on the host on the allowed host ports.")
+cloud_metadata = ExternalEntity("Cloud metadata service (169.254.169.254)", inBoundary=tb_vm)
+ds_workdir = Datastore("AWF work directory /tmp/awf-<ts>", inBoundary=tb_vm, data=[compose_secrets, squid_conf],
+                       description="0700; squid.conf, docker-compose.yml (0600, secrets in clear), seccomp profile.")
+ds_ca = Datastore("SSL-bump CA store", inBoundary=tb_vm, data=[ca_key, ca_cert],
+                  description="workDir/ssl on a 4 MiB host tmpfs; key 0600, mounted read-only into Squid.")
+ds_klog = Datastore("Kernel log", inBoundary=tb_vm, data=[kernel_log],
+                    description="FW_DNS_QUERY / FW_BLOCKED_* lines from the host chain; not rate limited.")
+ds_squid_log = Datastore("Squid log directory", inBoundary=tb_vm, data=[squid_logs],
+                         description="access.log and cache.log; 755 and owned by proxy.")
+
+# --- host filesystem views and agent-writable paths --------------------------------------------
+ds_creds = Datastore("Host credential files under $HOME", inBoundary=tb_fs, data=[credential_files],
+                     description="14 paths masked with /dev/null at $HOME and /host$HOME.")
+ds_chroot_home = Datastore("Chroot home /tmp/awf-<ts>-chroot-home", inBoundary=tb_fs,
+                           description="Empty directory mounted as the agent's $HOME, tool folders overlaid rw.")
+ds_chroot_view = Datastore("Agent /host chroot view", inBoundary=tb_fs, data=[host_files, workspace_source],
+                           description="System folders read-only; workspace read-write; container procfs at /host/proc.")
+ds_host_tmp = Datastore("Host /tmp (shared read-write)", inBoundary=tb_artifact,
+                        description="Bind-mounted rw at /tmp and /host/tmp; a 1 MiB tmpfs hides the workDir.")
+ds_apiproxy_log = Datastore("api-proxy log directory", inBoundary=tb_artifact, data=[apiproxy_logs],
+                            description="Forced to mode 0777; a sibling of the proxy logs under host /tmp.")
+
+# --- containers ----------------------------------------------------------------------------
+squid = Process("Squid forward proxy (awf-squid)", inBoundary=tb_egress, port=3128, protocol="HTTP",
+                description="Domain allow-list enforcement; port 3128 published on all host interfaces.")
+apiproxy = Process("api-proxy sidecar (awf-api-proxy)", inBoundary=tb_cred,
+                   description="Injects provider keys; listens on 10000-10004 over plain HTTP.")
+agent_init = Process("Agent container setup (entrypoint, root)", inBoundary=tb_agentnet,
+                     description="Root with NET_ADMIN, SYS_CHROOT, SYS_ADMIN until capsh drops them.")
+ctr_fw = Process("Agent iptables (nat/filter OUTPUT)", inBoundary=tb_agentnet,
+                 description="DNAT of 80/443 to Squid and a TCP drop, installed by setup-iptables.sh.")
+agent_env = Datastore("Agent process environment", inBoundary=tb_agentnet,
+                      data=[github_token, mcp_gateway_key, oidc_request, placeholder_tokens],
+                      description="Container env and /proc/<pid>/environ; with --env-all nearly everything.")
+agent = Process("Agent workload (AI CLI and children)", inBoundary=tb_priv,
+                description="Prompt-injectable AI CLI in chroot /host as the host UID, caps dropped.")
+oneshot = Process("one-shot-token LD_PRELOAD library", inBoundary=tb_priv,
+                  description="Caches 11 token variables on first getenv and unsets them.")
+mcp_stdio = Process("stdio MCP servers", inBoundary=tb_priv,
+                    description="Children of the agent; same netns, chroot and capabilities.")
+
+# --- outside the runner (Z0 / Z1) ------------------------------------------------------------
+ext_dns = ExternalEntity("Recursive DNS resolvers (8.8.8.8, 8.8.4.4 or --dns-servers)",
+                         description="Public resolvers; cleartext DNS.")
+ext_allowed = ExternalEntity("Allow-listed destinations", description="github.com, registries, ... (Z1).")
+ext_llm = ExternalEntity("LLM provider APIs", description="api.openai.com, api.anthropic.com, api.githubcopilot.com.")
+ext_reg = ExternalEntity("Container registries (GHCR, Docker Hub)")
+ext_blocked = ExternalEntity("Non-allow-listed internet and attacker infrastructure",
+                             description="Every destination the firewall exists to keep the agent from.")

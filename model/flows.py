@@ -1,0 +1,129 @@
+"""Data flows F01-F22 of the architecture inventory (plus the hops it folds together), and the
+attack edges: flows the design exists to block, marked isAttack=True so bypass threats land
+on them and diagrams draw them dashed."""
+
+from pytm import Dataflow
+
+from .components import (
+    agent, agent_env, agent_init, agent_output, apiproxy, apiproxy_logs, awf_cli, ca_cert, ca_key,
+    cloud_metadata, compose_secrets, container_images, ctr_fw, docker_dns, dockerd, dns_names, ds_apiproxy_log,
+    ds_ca, ds_chroot_view, ds_creds, ds_host_tmp, ds_klog, ds_squid_log, ds_workdir, ext_allowed,
+    ext_blocked, ext_dns, ext_llm, ext_mcpgw, ext_reg, ext_runner, github_token, host_files, host_fw,
+    host_resolver, host_services, kernel_log, mcp_gateway_key, mcp_stdio, mcp_traffic, oidc_request, oneshot,
+    placeholder_tokens, prompts, provider_keys, rule_set, squid, squid_conf, squid_logs, workspace_source,
+    credential_files,
+)
+
+
+def flow(source, sink, name, *, protocol="", port=-1, data=(), encrypted=False, authenticated=False,
+         description="", attack=False):
+    f = Dataflow(source, sink, name, protocol=protocol, dstPort=port, data=list(data),
+                 description=description, isAttack=attack)
+    f.controls.isEncrypted = encrypted
+    f.controls.authenticatesSource = authenticated
+    return f
+
+
+# --- host side -------------------------------------------------------------------------------
+runner_env_to_cli = flow(ext_runner, awf_cli, "F01 step env to awf (sudo -E)", protocol="process-env",
+                         data=[github_token, provider_keys, mcp_gateway_key, oidc_request])
+cli_writes_workdir = flow(awf_cli, ds_workdir, "F02 write compose file, squid.conf, seccomp", protocol="file",
+                          data=[compose_secrets, squid_conf])
+cli_to_dockerd = flow(awf_cli, dockerd, "F03 compose up / logs / wait", protocol="unix-socket",
+                      authenticated=True, data=[compose_secrets])
+cli_installs_host_rules = flow(awf_cli, host_fw, "F04 install FW_WRAPPER rules", protocol="exec",
+                               data=[rule_set])
+cli_resolves_domains = flow(awf_cli, host_resolver, "F05 getent hosts for allowed domains", protocol="exec",
+                            data=[dns_names])
+dockerd_pulls_images = flow(dockerd, ext_reg, "F06 image pulls by tag", protocol="HTTPS", port=443,
+                            encrypted=True, data=[container_images])
+cli_writes_ca = flow(awf_cli, ds_ca, "Generate SSL-bump CA", protocol="file", data=[ca_key, ca_cert])
+cli_sets_agent_env = flow(awf_cli, agent_env, "Compose environment for the agent", protocol="process-env",
+                          data=[github_token, mcp_gateway_key, oidc_request, placeholder_tokens])
+
+# --- agent egress --------------------------------------------------------------------------
+agent_to_squid = flow(agent, squid, "F07 HTTP(S) via proxy (CONNECT or absolute URI)", protocol="HTTP",
+                      port=3128, encrypted=True, data=[prompts, workspace_source],
+                      description="HTTP(S)_PROXY points at 172.30.0.10:3128; TLS end to end inside CONNECT.")
+agent_dnat_to_squid = flow(agent, squid, "F08 direct 80/443 redirected to Squid (DNAT)", protocol="TCP",
+                           port=443, data=[prompts],
+                           description="nat OUTPUT DNAT; Squid is a forward proxy, so raw bytes fail closed.")
+agent_dns = flow(agent, ext_dns, "F09 DNS to the configured resolvers", protocol="DNS", port=53,
+                 data=[dns_names], description="UDP/TCP 53 allowed only to the configured resolvers.")
+agent_dns_embedded = flow(agent, docker_dns, "F09 DNS to Docker embedded DNS", protocol="DNS", port=53,
+                          data=[dns_names])
+docker_dns_forward = flow(docker_dns, ext_dns, "Embedded DNS forwards to the resolvers", protocol="DNS",
+                          port=53, data=[dns_names])
+agent_to_apiproxy = flow(agent, apiproxy, "F10 LLM calls to api-proxy", protocol="HTTP", port=10000,
+                         data=[prompts, placeholder_tokens],
+                         description="Plain HTTP to 172.30.0.30:10000-10004; no client authentication.")
+apiproxy_to_squid = flow(apiproxy, squid, "F11 api-proxy CONNECT via Squid", protocol="HTTP", port=3128,
+                         encrypted=True, data=[prompts, provider_keys])
+squid_to_llm = flow(squid, ext_llm, "F11 Squid to LLM providers", protocol="HTTPS", port=443,
+                    encrypted=True, data=[prompts, provider_keys])
+squid_to_allowed = flow(squid, ext_allowed, "F12 Squid to allow-listed destinations", protocol="HTTPS",
+                        port=443, encrypted=True, data=[prompts, workspace_source])
+squid_dns = flow(squid, ext_dns, "F13 Squid DNS to hard-coded resolvers", protocol="DNS", port=53,
+                 data=[dns_names], description="dns_nameservers 8.8.8.8 8.8.4.4, whatever --dns-servers says.")
+squid_writes_log = flow(squid, ds_squid_log, "F14 access log", protocol="file", data=[squid_logs])
+apiproxy_writes_log = flow(apiproxy, ds_apiproxy_log, "F15 api-proxy log", protocol="file",
+                           data=[apiproxy_logs])
+agent_to_mcpgw = flow(agent, ext_mcpgw, "F16 MCP over HTTP to the host gateway", protocol="HTTP", port=80,
+                      data=[mcp_traffic, mcp_gateway_key],
+                      description="Bearer key at the application layer; goes through INPUT, not DOCKER-USER.")
+agent_to_mcp_stdio = flow(agent, mcp_stdio, "F17 JSON-RPC over pipes", protocol="pipe", data=[mcp_traffic])
+agent_uses_chroot = flow(agent, ds_chroot_view, "F18 read/write the chroot view", protocol="bind-mount",
+                         data=[workspace_source, host_files])
+agent_writes_host_tmp = flow(agent, ds_host_tmp, "F18 write host /tmp", protocol="bind-mount",
+                             data=[workspace_source, prompts])
+agent_logs_to_dockerd = flow(agent, dockerd, "F19 stdout/stderr captured by docker logs", protocol="stdio",
+                             data=[agent_output])
+dockerd_logs_to_cli = flow(dockerd, awf_cli, "F19 docker logs to the runner log", protocol="unix-socket",
+                           data=[agent_output])
+cli_reads_squid_log = flow(ds_squid_log, awf_cli, "F20 parse TCP_DENIED lines", protocol="file",
+                           data=[squid_logs])
+host_fw_logs = flow(host_fw, ds_klog, "F21 LOG rules to the kernel log", protocol="kernel-log",
+                    data=[kernel_log])
+ca_to_agent_trust = flow(ds_ca, agent_init, "F22 CA certificate into the agent trust store",
+                         protocol="bind-mount", data=[ca_cert])
+ca_key_to_squid = flow(ds_ca, squid, "CA key mounted read-only into Squid", protocol="bind-mount",
+                       data=[ca_key])
+
+# --- setup inside the agent container --------------------------------------------------------
+init_installs_ctr_rules = flow(agent_init, ctr_fw, "setup-iptables.sh installs nat/filter rules",
+                               protocol="exec", data=[rule_set])
+init_starts_workload = flow(agent_init, agent, "capsh drop and chroot, then exec the agent command",
+                            protocol="exec")
+env_to_agent = flow(agent_env, agent, "Agent reads its environment", protocol="process-env",
+                    data=[github_token, mcp_gateway_key, oidc_request, placeholder_tokens])
+agent_getenv_oneshot = flow(agent, oneshot, "getenv through one-shot-token", protocol="libc",
+                            data=[github_token])
+
+# --- exposure ----------------------------------------------------------------------------------
+internet_to_squid_port = flow(ext_blocked, squid, "Inbound to published 0.0.0.0:3128", protocol="HTTP",
+                              port=3128, description="Squid's port is published on every host interface.")
+
+# --- attack edges: what the design exists to block ---------------------------------------------
+x_agent_direct_tcp = flow(agent, ext_blocked, "Direct TCP to an arbitrary IP", protocol="TCP",
+                          data=[workspace_source, github_token], attack=True)
+x_agent_direct_udp = flow(agent, ext_blocked, "UDP to an arbitrary host (incl. rogue DNS)", protocol="UDP",
+                          data=[workspace_source, dns_names], attack=True)
+x_agent_icmp = flow(agent, ext_blocked, "ICMP tunnel", protocol="ICMP", data=[workspace_source], attack=True)
+x_agent_ipv6 = flow(agent, ext_blocked, "IPv6 egress around IPv4-only rules", protocol="IPv6",
+                    data=[workspace_source], attack=True)
+x_squid_blocked_domain = flow(squid, ext_blocked, "Proxy request to a non-allow-listed domain",
+                              protocol="HTTPS", port=443, data=[prompts, workspace_source], attack=True)
+x_agent_docker_socket = flow(agent, dockerd, "Docker API through a reachable socket", protocol="unix-socket",
+                             attack=True)
+x_agent_reads_creds = flow(ds_creds, agent, "Read on-disk credential files",
+                           protocol="bind-mount", data=[credential_files], attack=True)
+x_agent_pid1_environ = flow(agent_init, agent, "Read PID 1 environment via /proc/1/environ",
+                            protocol="procfs", data=[github_token], attack=True)
+x_agent_metadata = flow(agent, cloud_metadata, "Cloud metadata request", protocol="HTTP", port=80,
+                        attack=True)
+x_agent_host_services = flow(agent, host_services, "Reach other host daemons through the gateway",
+                             protocol="TCP", attack=True)
+x_agent_edits_rules = flow(agent, ctr_fw, "Workload rewrites iptables or re-enables IPv6", protocol="netlink",
+                           attack=True)
+x_agent_tampers_logs = flow(agent, ds_apiproxy_log, "Workload rewrites proxy logs under host /tmp",
+                            protocol="bind-mount", data=[apiproxy_logs], attack=True)

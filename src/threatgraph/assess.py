@@ -1,0 +1,224 @@
+"""From model, catalog, mapping and evidence to an Assessment: each pair's status, mitigation
+states (drift included), decisions applied, coverage summaries and the policy verdict.
+Renderers read this; none recomputes a status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from threatgraph.catalog.definitions import STRIDE, severity_rank
+from threatgraph.catalog.loader import Catalog
+from threatgraph.config import Policy
+from threatgraph.errors import InputError, Problem
+from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
+from threatgraph.mapping import Target
+from threatgraph.model.types import Model
+
+MITIGATED, PARTIAL, UNMITIGATED = "mitigated", "partially-mitigated", "unmitigated"
+ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-positive"
+STATUSES = (UNMITIGATED, EXPIRED, PARTIAL, MITIGATED, ACCEPTED, FALSE_POSITIVE)
+SUMMARY_KEY = {MITIGATED: "mitigated", PARTIAL: "partially_mitigated", UNMITIGATED: "unmitigated",
+                ACCEPTED: "accepted", EXPIRED: "accepted_expired", FALSE_POSITIVE: "false_positive"}
+
+
+@dataclass(frozen=True)
+class MitigationState:
+    id: str
+    declared: str
+    evidence: tuple[EvidenceResult, ...]
+    evidence_state: str  # pass, fail, error, unverified, none
+    strength: str  # full, partial, none
+    drift: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Pair:
+    threat: str
+    target: Target
+    severity: str
+    status: str
+    mitigations: tuple[str, ...]  # mitigations that apply to this target
+    decision: int | None = None  # index into catalog.decisions
+
+
+@dataclass(frozen=True)
+class Assessment:
+    model: Model
+    catalog: Catalog
+    pairs: tuple[Pair, ...]
+    mitigation_states: Mapping[str, MitigationState]
+    summary: Mapping[str, Any]
+    by_threat: Mapping[str, Mapping[str, int]]
+    by_target: Mapping[str, Mapping[str, int]]
+    by_stride: Mapping[str, Mapping[str, int]]
+    by_severity: Mapping[str, Mapping[str, int]]
+    violations: tuple[str, ...]
+    expired_decisions: tuple[int, ...]
+    drift: tuple[str, ...]
+    today: dt.date
+    source_label: str | None = None
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def pairs_of_threat(self, tid: str) -> list[Pair]:
+        return [p for p in self.pairs if p.threat == tid]
+
+    def pairs_on(self, target_id: str) -> list[Pair]:
+        return [p for p in self.pairs if p.target.id == target_id]
+
+
+def _evidence_state(results: tuple[EvidenceResult, ...]) -> str:
+    if not results:
+        return "none"
+    states = {r.result for r in results}
+    for s in (FAIL, ERROR, UNVERIFIED):
+        if s in states:
+            return s
+    return PASS
+
+
+def mitigation_state(mid: str, declared: str, results: tuple[EvidenceResult, ...]) -> MitigationState:
+    """Combine the declared status with the evidence.
+
+    Items assert the control as titled. A `gap` item asserts the part still missing, so it is
+    expected to fail while the status is partial/planned/absent. Drift: a declared-present
+    part (an item without `gap` on an implemented or partial mitigation) fails or errors.
+    """
+    ev = _evidence_state(results)
+    present = [r for r in results if not r.gap]
+    gaps = [r for r in results if r.gap]
+    claims_present = declared in ("implemented", "partial")
+    broken = [r for r in (present if claims_present else []) if r.result in (FAIL, ERROR)]
+    if declared == "implemented":
+        broken += [r for r in gaps if r.result in (FAIL, ERROR)]
+    drift = bool(broken)
+    note = ""
+    checked = ev not in (UNVERIFIED, "none")
+    if drift:
+        verb = "fails" if any(r.result == FAIL for r in broken) else "could not be checked"
+        note = f"declared {declared}, but its evidence {verb}"
+    elif checked and declared in ("partial", "planned", "absent"):
+        open_gaps = [r for r in (gaps if declared == "partial" else results) if r.result != PASS]
+        if (gaps or declared != "partial") and not open_gaps:
+            note = f"declared {declared}, but its evidence now passes: the gap may have closed; update the status"
+        elif open_gaps:
+            note = "the gap is confirmed by the source"
+    strength = "none" if drift else {"implemented": "full", "partial": "partial"}.get(declared, "none")
+    return MitigationState(mid, declared, results, ev, strength, drift, note)
+
+
+def _counts(pairs: list[Pair]) -> dict[str, int]:
+    c = Counter(p.status for p in pairs)
+    return {s: c.get(s, 0) for s in STATUSES}
+
+
+def coverage_ratio(counts: Mapping[str, int]) -> float:
+    """(mitigated + accepted) / (pairs - false positives); partial counts as not covered."""
+    total = sum(counts.values()) - counts.get(FALSE_POSITIVE, 0)
+    if total <= 0:
+        return 1.0
+    return round((counts.get(MITIGATED, 0) + counts.get(ACCEPTED, 0)) / total, 4)
+
+
+def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]],
+           evidence: Mapping[str, tuple[EvidenceResult, ...]], policy: Policy,
+           today: dt.date, source_label: str | None = None,
+           warnings: tuple[Problem, ...] = ()) -> Assessment:
+    states = {mid: mitigation_state(mid, m.status, evidence.get(mid, ()))
+              for mid, m in catalog.mitigations.items()}
+    problems: list[Problem] = []
+
+    decided: dict[tuple[str, str], int] = {}
+    for n, d in enumerate(catalog.decisions):
+        hits = [t.id for t in mapping.get(d.threat, ()) if any(fnmatch.fnmatchcase(t.id, p) for p in d.targets)]
+        w = catalog.loc("decision", n)
+        if not hits:
+            problems.append(Problem(w.file, w.line, w.col,
+                                    f"decision on {d.threat} matches no (threat, target) pair",
+                                    "targets of this threat: " + ", ".join(t.id for t in mapping.get(d.threat, ()))))
+        for target in hits:
+            if (d.threat, target) in decided:
+                first = catalog.loc("decision", decided[(d.threat, target)])
+                problems.append(Problem(w.file, w.line, w.col,
+                                        f"two decisions on ({d.threat}, {target})",
+                                        f"the other is at {first.file}:{first.line}"))
+            decided[(d.threat, target)] = n
+    if problems:
+        raise InputError(problems)
+
+    expired = tuple(n for n, d in enumerate(catalog.decisions)
+                    if d.decision == "accept" and d.expires is not None and d.expires < today)
+    pairs: list[Pair] = []
+    for tid, threat in catalog.threats.items():
+        for target in mapping[tid]:
+            applicable = tuple(ref.id for ref in threat.mitigations
+                               if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
+            n = decided.get((tid, target.id))
+            strengths = {states[m].strength for m in applicable}
+            if n is not None and catalog.decisions[n].decision == "false_positive":
+                status = FALSE_POSITIVE
+            elif n is not None and n in expired:
+                status = EXPIRED
+            elif n is not None:
+                status = ACCEPTED
+            elif "full" in strengths:
+                status = MITIGATED
+            elif "partial" in strengths:
+                status = PARTIAL
+            else:
+                status = UNMITIGATED
+            pairs.append(Pair(tid, target, threat.severity, status, applicable, n))
+
+    by_threat = {tid: _counts([p for p in pairs if p.threat == tid]) for tid in catalog.threats}
+    grouped: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        grouped[p.target.id].append(p)
+    by_target = {k: _counts(grouped[k]) for k in sorted(grouped)}
+    by_stride = {s: _counts([p for p in pairs if s in catalog.threats[p.threat].stride]) for s in STRIDE}
+    by_severity = {s: _counts([p for p in pairs if p.severity == s])
+                   for s in ("critical", "high", "medium", "low", "info")}
+    counts = _counts(pairs)
+    summary = {"threats": len(catalog.threats), "pairs": len(pairs),
+               **{SUMMARY_KEY[s]: counts[s] for s in STATUSES},
+               "coverage": coverage_ratio(counts)}
+
+    drift = tuple(sorted(mid for mid, s in states.items() if s.drift))
+    violations: list[str] = []
+    if policy.fail_on is not None:
+        floor = severity_rank(policy.fail_on)
+        for p in pairs:
+            if p.status in (UNMITIGATED, EXPIRED) and severity_rank(p.severity) >= floor:
+                violations.append(f"{p.severity} threat {p.threat} is {p.status} on {p.target.id} "
+                                  f"(fail_on = {policy.fail_on})")
+    if summary["coverage"] < policy.min_coverage:
+        violations.append(f"coverage {summary['coverage']:.1%} is below min_coverage {policy.min_coverage:.1%}")
+    if policy.fail_on_expired_acceptance:
+        for n in expired:
+            d = catalog.decisions[n]
+            violations.append(f"acceptance of {d.threat} on {', '.join(d.targets)} (owner {d.owner}) "
+                              f"expired on {d.expires.isoformat() if d.expires else '?'}")
+    if policy.fail_on_drift:
+        for mid in drift:
+            violations.append(f"drift: mitigation {mid} is declared implemented but its evidence does not hold")
+    if policy.require_evidence:
+        for mid, s in states.items():
+            if s.declared in ("implemented", "partial") and s.evidence_state != PASS and not s.drift:
+                violations.append(f"mitigation {mid} has {s.evidence_state} evidence (require_evidence)")
+
+    return Assessment(
+        model=model, catalog=catalog, pairs=tuple(pairs), mitigation_states=MappingProxyType(states),
+        summary=MappingProxyType(summary), by_threat=MappingProxyType(by_threat),
+        by_target=MappingProxyType(by_target), by_stride=MappingProxyType(by_stride),
+        by_severity=MappingProxyType(by_severity), violations=tuple(violations),
+        expired_decisions=expired, drift=drift, today=today, source_label=source_label,
+        warnings=warnings)

@@ -1,0 +1,122 @@
+"""The catalog's vocabulary, declared once: the loader validates with these models and the
+JSON Schemas under schemas/ are generated from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=100)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+STRIDE = ("spoofing", "tampering", "repudiation", "information_disclosure", "denial_of_service",
+          "elevation_of_privilege")
+SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Level = Literal["high", "medium", "low"]
+StrideCategory = Literal["spoofing", "tampering", "repudiation", "information_disclosure",
+                         "denial_of_service", "elevation_of_privilege"]
+MitigationStatus = Literal["implemented", "partial", "planned", "absent", "not-applicable"]
+MitigationType = Literal["prevent", "detect", "respond", "recover", "limit"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class References(_Strict):
+    """External identifiers and links that explain a threat or control."""
+
+    cwe: list[Annotated[str, StringConstraints(pattern=r"^CWE-\d+$")]] = []
+    capec: list[Annotated[str, StringConstraints(pattern=r"^CAPEC-\d+$")]] = []
+    attack: list[Annotated[str, StringConstraints(pattern=r"^T\d{4}(\.\d{3})?$")]] = Field(
+        default=[], description="MITRE ATT&CK technique ids, e.g. T1071.004")
+    links: list[Annotated[str, StringConstraints(max_length=2000)]] = []
+    notes: list[Text] = Field(default=[], description="where the threat comes from, e.g. a review finding")
+
+
+class MitigationRef(_Strict):
+    """A mitigation that addresses a threat, optionally only on some of its targets."""
+
+    id: Ident
+    targets: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        default=None, description="only these target ids (glob patterns allowed); default: all")
+
+
+class Threat(_Strict):
+    id: Ident
+    title: Title
+    description: Text = ""
+    stride: list[StrideCategory] = Field(min_length=1)
+    severity: Severity
+    likelihood: Level | None = None
+    impact: Level | None = None
+    references: References = References()
+    tags: list[Ident] = []
+    applies_to: list[dict[str, Any]] = Field(
+        min_length=1, description="selectors: each item is {flows: selector} or {elements: selector}")
+    mitigations: list[MitigationRef] = []
+
+    @field_validator("mitigations", mode="before")
+    @classmethod
+    def _short_refs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class Decision(_Strict):
+    """A reviewed verdict on (threat, target) pairs: an accepted risk or a false positive."""
+
+    threat: Ident
+    targets: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default=["*"], description="target ids; glob patterns allowed; default: every target")
+    decision: Literal["accept", "false_positive"]
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    justification: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    expires: dt.date | None = Field(default=None, description="required for accept: when it must be reviewed")
+    decided: dt.date | None = None
+    references: References = References()
+
+
+class Mitigation(_Strict):
+    id: Ident
+    title: Title
+    description: Text = ""
+    type: MitigationType = "prevent"
+    status: MitigationStatus
+    owner: Annotated[str, StringConstraints(max_length=200)] | None = None
+    evidence: list[dict[str, Any]] = Field(
+        default=[], description="machine-checkable proof in the target's source")
+    references: References = References()
+    tags: list[Ident] = []
+
+
+class ThreatFile(_Strict):
+    """A file under threats/: threats and the decisions taken on them."""
+
+    threats: list[Threat] = []
+    decisions: list[Decision] = []
+
+
+class MitigationFile(_Strict):
+    """A file under mitigations/."""
+
+    mitigations: list[Mitigation] = []
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITY_ORDER.index(severity)
+
+
+def today() -> dt.date:
+    """The date decisions expire against: SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    return dt.date.today()

@@ -1,0 +1,226 @@
+"""Read threats/*.yaml and mitigations/*.yaml into a validated Catalog, collecting every
+problem (with file, line and a hint) before reporting any."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from threatgraph.catalog.definitions import (
+    Decision,
+    Mitigation,
+    MitigationFile,
+    Threat,
+    ThreatFile,
+)
+from threatgraph.catalog.yamlfile import YamlDocument, load_yaml_file
+from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.model.types import Model
+from threatgraph.selectors import ELEMENTS, FLOWS, validate
+
+MAX_FILES = 5_000
+
+
+@dataclass(frozen=True)
+class Where:
+    file: str
+    line: int
+    col: int = 1
+
+
+@dataclass(frozen=True)
+class Catalog:
+    threats: Mapping[str, Threat]
+    mitigations: Mapping[str, Mitigation]
+    decisions: tuple[Decision, ...]
+    where: Mapping[tuple[Any, ...], Where] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[Problem, ...] = ()
+
+    def loc(self, *key: Any) -> Where:
+        return self.where.get(tuple(key)) or Where("?", 1)
+
+
+def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[Any, ...],
+                       model_cls: type[BaseModel]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = prefix + tuple(err["loc"])
+        kind = err["type"]
+        field_name = str(err["loc"][-1]) if err["loc"] else ""
+        if kind == "extra_forbidden":
+            owner = _model_at(model_cls, err["loc"][:-1])
+            choices = list(owner.model_fields) if owner else []
+            problems.append(doc.problem(loc, f"unknown key '{field_name}'", did_you_mean(field_name, choices)))
+        elif kind == "missing":
+            problems.append(doc.problem(loc[:-1], f"missing required key '{field_name}'"))
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
+            problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name or 'value'}",
+                                        did_you_mean(str(err.get("input")), choices)))
+        elif kind == "string_pattern_mismatch":
+            problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name}",
+                                        f"it must match {err.get('ctx', {}).get('pattern', '')}"))
+        else:
+            problems.append(doc.problem(loc, f"{field_name or 'value'}: {err['msg']}"))
+    return problems
+
+
+def _model_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at `loc` (skipping list indexes)."""
+    current: Any = model_cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fld = getattr(current, "model_fields", {}).get(part)
+        if fld is None:
+            return None
+        ann = fld.annotation
+        inner = getattr(ann, "__args__", None)
+        candidates = [ann, *(inner or [])]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    return current if isinstance(current, type) else None
+
+
+def _yaml_files(folder: Path, root: Path, label: str) -> tuple[list[Path], list[Problem]]:
+    if not folder.exists():
+        return [], [Problem(label, 1, 1, f"catalog folder '{label}' does not exist",
+                            "create it, or point [tool.threatgraph] at the right folder")]
+    if folder.is_file():
+        return [folder], []
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if len(files) > MAX_FILES:
+        return [], [Problem(label, 1, 1, f"more than {MAX_FILES} catalog files")]
+    return files, []
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: Path,
+                 evidence_validator: Any = None) -> Catalog:
+    """Load and cross-check both catalogs against the model; raise InputError with every problem."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    where: dict[tuple[Any, ...], Where] = {}
+    threats: dict[str, Threat] = {}
+    mitigations: dict[str, Mitigation] = {}
+    decisions: list[Decision] = []
+    docs: dict[tuple[str, str], tuple[YamlDocument, tuple[Any, ...]]] = {}
+
+    def located(doc: YamlDocument, path: tuple[Any, ...]) -> Where:
+        line, col = doc.where(path)
+        return Where(doc.file, line, col)
+
+    for kind, folder, file_cls in (("threats", threats_dir, ThreatFile),
+                                   ("mitigations", mitigations_dir, MitigationFile)):
+        files, errs = _yaml_files(folder, root, _display(folder, root))
+        problems += errs
+        for path in files:
+            shown = _display(path, root)
+            try:
+                doc = load_yaml_file(path, shown)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            if doc.data is None:
+                warnings.append(Problem(shown, 1, 1, "empty catalog file", severity="warning"))
+                continue
+            if not isinstance(doc.data, dict):
+                problems.append(doc.problem((), "a catalog file must be a mapping",
+                                            f"start the file with `{kind}:`"))
+                continue
+            # Validate entry by entry so one bad entry does not hide the others.
+            top = {k: v for k, v in doc.data.items()}
+            lists: dict[str, list[Any]] = {}
+            for key, value in top.items():
+                if key not in file_cls.model_fields:
+                    problems.append(doc.problem((key,), f"unknown top-level key '{key}' in a {kind} file",
+                                                did_you_mean(str(key), file_cls.model_fields)))
+                elif not isinstance(value, list):
+                    problems.append(doc.problem((key,), f"'{key}' must be a list"))
+                else:
+                    lists[key] = value
+            entry_cls = {"threats": Threat, "decisions": Decision, "mitigations": Mitigation}
+            for key, items in lists.items():
+                cls = entry_cls[key]
+                for i, raw in enumerate(items):
+                    try:
+                        entry = cls.model_validate(raw)
+                    except ValidationError as exc:
+                        problems += _pydantic_problems(exc, doc, (key, i), cls)
+                        continue
+                    if key == "decisions":
+                        where[("decision", len(decisions))] = located(doc, (key, i))
+                        decisions.append(entry)  # type: ignore[arg-type]
+                        docs[("decision", str(len(decisions) - 1))] = (doc, (key, i))
+                        continue
+                    table: dict[str, Any] = threats if key == "threats" else mitigations
+                    label = key[:-1]
+                    if entry.id in table:  # type: ignore[attr-defined]
+                        first = where[(label, entry.id)]  # type: ignore[attr-defined]
+                        problems.append(doc.problem((key, i, "id"), f"duplicate {label} id '{entry.id}'",  # type: ignore[attr-defined]
+                                                    f"first defined at {first.file}:{first.line}"))
+                        continue
+                    table[entry.id] = entry  # type: ignore[attr-defined]
+                    where[(label, entry.id)] = located(doc, (key, i))  # type: ignore[attr-defined]
+                    docs[(label, entry.id)] = (doc, (key, i))  # type: ignore[attr-defined]
+
+    # Cross-references, now that every entry is known.
+    for tid, threat in threats.items():
+        doc, base = docs[("threat", tid)]
+        for i, item in enumerate(threat.applies_to):
+            ipath = base + ("applies_to", i)
+            where[("applies_to", tid, i)] = located(doc, ipath)
+            keys = list(item)
+            if len(keys) != 1 or keys[0] not in (FLOWS, ELEMENTS):
+                problems.append(doc.problem(ipath, "each applies_to item is {flows: selector} or {elements: selector}",
+                                            did_you_mean(str(keys[0]) if keys else "", (FLOWS, ELEMENTS))))
+                continue
+            problems += validate(item[keys[0]], doc, ipath + (keys[0],), model, keys[0])
+        for j, ref in enumerate(threat.mitigations):
+            if ref.id not in mitigations:
+                problems.append(doc.problem(base + ("mitigations", j), f"unknown mitigation '{ref.id}'",
+                                            did_you_mean(ref.id, mitigations)))
+            where[("threat_mitigation", tid, ref.id)] = located(doc, base + ("mitigations", j))
+    for n, decision in enumerate(decisions):
+        doc, base = docs[("decision", str(n))]
+        if decision.threat not in threats:
+            problems.append(doc.problem(base + ("threat",), f"decision names unknown threat '{decision.threat}'",
+                                        did_you_mean(decision.threat, threats)))
+        if decision.decision == "accept":
+            for key in ("owner", "expires"):
+                if getattr(decision, key) is None:
+                    problems.append(doc.problem(base, f"an accepted risk needs '{key}'",
+                                                "accept risks with an owner and an expiry date, so they are reviewed"))
+    for mid, mitigation in mitigations.items():
+        doc, base = docs[("mitigation", mid)]
+        for k, item in enumerate(mitigation.evidence):
+            where[("evidence", mid, k)] = located(doc, base + ("evidence", k))
+            if evidence_validator is not None:
+                problems += evidence_validator(item, doc, base + ("evidence", k))
+    used = {ref.id for t in threats.values() for ref in t.mitigations}
+    for mid in sorted(set(mitigations) - used):
+        w = where[("mitigation", mid)]
+        warnings.append(Problem(w.file, w.line, w.col, f"mitigation '{mid}' addresses no threat",
+                                "list it under a threat's mitigations, or remove it", "warning"))
+    if problems:
+        raise InputError(problems + warnings)
+    return Catalog(
+        threats=MappingProxyType(dict(sorted(threats.items()))),
+        mitigations=MappingProxyType(dict(sorted(mitigations.items()))),
+        decisions=tuple(decisions),
+        where=MappingProxyType(where),
+        warnings=tuple(sorted(warnings)),
+    )

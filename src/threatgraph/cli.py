@@ -1,0 +1,231 @@
+"""The command line: the only place that reads argv, prints, writes files and picks exit codes.
+
+Exit codes: 0 success (policy holds), 1 policy failed, 2 invalid input or usage, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from threatgraph import __version__
+from threatgraph.errors import InputError, Problem
+
+EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"threatgraph: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("inputs (override [tool.threatgraph])")
+    g.add_argument("--config", type=Path, help="pyproject.toml to read (default: found walking up)")
+    g.add_argument("--model", help="model file, or module:attribute")
+    g.add_argument("--threats", help="threat catalog folder")
+    g.add_argument("--mitigations", help="mitigation catalog folder")
+    g.add_argument("--source", help="checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)")
+    g.add_argument("--source-ref", help="git revision of --source to read, without touching its work tree")
+    g.add_argument("--no-evidence", action="store_true", help="skip evidence checks (fast pre-commit mode)")
+    g.add_argument("--fail-on", choices=["info", "low", "medium", "high", "critical", "never"],
+                   help="lowest severity of an unmitigated pair that fails the policy")
+    g.add_argument("--min-coverage", type=float, help="minimum coverage ratio, 0..1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="threatgraph", description="Threat models as code, with coverage gated in CI.")
+    parser.add_argument("--version", action="version", version=f"threatgraph {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("check", help="assess coverage; exit 1 when the policy fails")
+    _common(p)
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+
+    p = sub.add_parser("report", help="write coverage.md and coverage.json")
+    _common(p)
+    p.add_argument("--out", type=Path, help="output folder (default: <out>/reports)")
+    p.add_argument("--gate", action="store_true", help="exit 1 when the policy fails")
+
+    p = sub.add_parser("build", help="the main job: check, reports, diagrams and site into build/")
+    _common(p)
+    p.add_argument("--out", type=Path, help="output folder (default: [tool.threatgraph] out, or build)")
+    p.add_argument("--gate", action="store_true", help="exit 1 when the policy fails")
+
+    p = sub.add_parser("list", help="list ids of threats, mitigations, elements, flows, boundaries or data")
+    _common(p)
+    p.add_argument("what", choices=["threats", "mitigations", "elements", "flows", "boundaries", "data"])
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("explain", help="explain a threat, mitigation, element or flow by id")
+    _common(p)
+    p.add_argument("id")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("schema", help="write the catalogs' JSON Schemas")
+    p.add_argument("--out", type=Path, default=Path("schemas"))
+    p.add_argument("--check", action="store_true", help="exit 1 if the files on disk are out of date")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from threatgraph.config import load_config
+
+    policy: dict[str, Any] = {}
+    if getattr(args, "fail_on", None):
+        policy["fail_on"] = args.fail_on
+    if getattr(args, "min_coverage", None) is not None:
+        policy["min_coverage"] = args.min_coverage
+    overrides = {"model": args.model, "threats": args.threats, "mitigations": args.mitigations,
+                 "source": args.source, "source_ref": args.source_ref}
+    if policy:
+        overrides["policy"] = policy
+    config = load_config(Path.cwd(), overrides, explicit=args.config)
+    if args.source_ref and not config.source:
+        raise InputError([Problem("command line", 1, 1, "--source-ref needs --source (the repository to read)")])
+    return config
+
+
+def _print_warnings(warnings: Sequence[Problem]) -> None:
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import json_report, markdown, text
+
+    config = _config(args)
+    a = pipeline.check(config, use_evidence=not args.no_evidence)
+    _print_warnings(a.warnings)
+    if args.format == "json":
+        sys.stdout.write(json_report.render(a))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.render(a))
+    else:
+        sys.stdout.write(text.render(a, colour=text.use_colour(sys.stdout)))
+    return EXIT_OK if a.passed else EXIT_POLICY
+
+
+def _write_reports(a: Any, folder: Path) -> list[Path]:
+    from threatgraph.fsutil import write_atomic
+    from threatgraph.render import json_report, markdown
+
+    written = []
+    for name, content in (("coverage.json", json_report.render(a)), ("coverage.md", markdown.render(a))):
+        write_atomic(folder / name, content)
+        written.append(folder / name)
+    return written
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+
+    config = _config(args)
+    a = pipeline.check(config, use_evidence=not args.no_evidence)
+    _print_warnings(a.warnings)
+    out = args.out or (config.root / config.out / "reports")
+    for path in _write_reports(a, out):
+        print(f"wrote {path}")
+    print(f"policy: {'passed' if a.passed else 'FAILED'}; coverage {a.summary['coverage']:.1%}")
+    return EXIT_POLICY if (args.gate and not a.passed) else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from threatgraph import build
+
+    config = _config(args)
+    out = args.out or (config.root / config.out)
+    result = build.build_all(config, out, use_evidence=not args.no_evidence, log=print)
+    _print_warnings(result.warnings)
+    print(f"policy: {'passed' if result.passed else 'FAILED'}; coverage {result.coverage:.1%}")
+    return EXIT_POLICY if (args.gate and not result.passed) else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import listing
+
+    config = _config(args)
+    inputs = pipeline.load_inputs(config)
+    items = listing.rows(args.what, inputs.model, inputs.catalog)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(listing.render_text(items))
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import explain
+
+    config = _config(args)
+    a = pipeline.check(config, use_evidence=not args.no_evidence)
+    data = explain.explain_data(a, args.id)
+    if data is None:
+        raise InputError([Problem("command line", 1, 1, f"no threat, mitigation, element or flow '{args.id}'",
+                                  explain.suggestion(a, args.id))])
+    if args.format == "json":
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        sys.stdout.write(explain.render_text(data))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from threatgraph.catalog.schema import render_schemas
+    from threatgraph.fsutil import write_atomic
+
+    stale = []
+    for name, content in render_schemas().items():
+        path = args.out / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                stale.append(path)
+        else:
+            write_atomic(path, content)
+            print(f"wrote {path}")
+    for path in stale:
+        print(f"{path} is out of date; run `threatgraph schema`", file=sys.stderr)
+    return EXIT_POLICY if stale else EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check, "report": cmd_report, "build": cmd_build, "list": cmd_list,
+    "explain": cmd_explain, "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"threatgraph: {errors} error(s) in the inputs; nothing was written", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("threatgraph: interrupted; previous outputs are unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug in threatgraph, not bad input
+        if os.environ.get("THREATGRAPH_DEBUG"):
+            raise
+        print(f"threatgraph: internal error: {type(exc).__name__}: {exc}\n"
+              "  set THREATGRAPH_DEBUG=1 for a traceback, and please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Find the project's pyproject.toml (walking up, as git and ruff do), read
+[tool.threatgraph], and merge command-line overrides over it."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from threatgraph.errors import InputError, Problem, did_you_mean
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What makes `threatgraph check` fail."""
+
+    fail_on: str | None = "high"  # lowest severity of an unmitigated pair that fails; None: never
+    min_coverage: float = 0.0
+    fail_on_expired_acceptance: bool = True
+    fail_on_drift: bool = True
+    require_evidence: bool = False
+    require_crossing_threats: bool = False
+    no_new_unmitigated: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    pyproject: Path | None
+    model: str = "model.py"
+    threats: str = "threats"
+    mitigations: str = "mitigations"
+    source: str | None = None
+    source_ref: str | None = None
+    out: str = "build"
+    policy: Policy = field(default_factory=Policy)
+
+    def path(self, value: str) -> Path:
+        return (self.root / value).resolve()
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "policy"}
+_POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "fail_on": (str, type(None)),
+    "min_coverage": (int, float),
+    "fail_on_expired_acceptance": bool,
+    "fail_on_drift": bool,
+    "require_evidence": bool,
+    "require_crossing_threats": bool,
+    "no_new_unmitigated": bool,
+}
+assert set(_POLICY_TYPES) == {f.name for f in fields(Policy)}
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.threatgraph] table."""
+    here = start.resolve()
+    for folder in [here, *here.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                return candidate  # report the parse error when it is loaded
+            if "threatgraph" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _line_of(text: str, key: str, section: str) -> int:
+    """Best-effort line of `key` inside `[section]` (tomllib keeps no positions)."""
+    lines = text.splitlines()
+    in_section = False
+    for i, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = stripped.strip("[] ") == section
+            continue
+        if in_section and re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return i
+    for i, line in enumerate(lines, 1):
+        if line.strip().strip("[] ") == section:
+            return i
+    return 1
+
+
+def load_config(start: Path, overrides: dict[str, Any] | None = None,
+                explicit: Path | None = None) -> Config:
+    """Read configuration; `overrides` (from flags) win over the file, the environment
+    (THREATGRAPH_SOURCE) fills `source` when neither sets it."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    pyproject = explicit or find_pyproject(start)
+    problems: list[Problem] = []
+    table: dict[str, Any] = {}
+    text = ""
+    shown = "pyproject.toml"
+    root = start.resolve()
+    if pyproject is not None:
+        root = pyproject.resolve().parent
+        shown = str(pyproject) if explicit else "pyproject.toml"
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except FileNotFoundError:
+            raise InputError([Problem(shown, 1, 1, "configuration file not found")]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            m = re.search(r"line (\d+), column (\d+)", str(exc))
+            line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+            raise InputError([Problem(shown, line, col, f"invalid TOML: {exc}")]) from None
+        table = data.get("tool", {}).get("threatgraph", {})
+        if not isinstance(table, dict):
+            raise InputError([Problem(shown, 1, 1, "[tool.threatgraph] must be a table")])
+
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        line = _line_of(text, key, "tool.threatgraph")
+        if key not in _TOP_KEYS:
+            problems.append(Problem(shown, line, 1, f"unknown key '{key}' in [tool.threatgraph]",
+                                    did_you_mean(key, _TOP_KEYS)))
+        elif key != "policy" and not isinstance(value, str):
+            problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
+        elif key != "policy":
+            values[key] = value
+
+    policy_values: dict[str, Any] = {}
+    raw_policy = table.get("policy", {})
+    if not isinstance(raw_policy, dict):
+        problems.append(Problem(shown, _line_of(text, "policy", "tool.threatgraph"), 1,
+                                "policy must be a table: [tool.threatgraph.policy]"))
+        raw_policy = {}
+    raw_policy = {**raw_policy, **overrides.pop("policy", {})}
+    for key, value in raw_policy.items():
+        line = _line_of(text, key, "tool.threatgraph.policy")
+        expected = _POLICY_TYPES.get(key)
+        if expected is None:
+            problems.append(Problem(shown, line, 1, f"unknown policy key '{key}'",
+                                    did_you_mean(key, _POLICY_TYPES)))
+            continue
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            problems.append(Problem(shown, line, 1, f"policy '{key}' has the wrong type ({type(value).__name__})"))
+            continue
+        if key == "fail_on" and value not in (None, "never", *SEVERITIES):
+            problems.append(Problem(shown, line, 1, f"fail_on '{value}' is not a severity",
+                                    did_you_mean(str(value), (*SEVERITIES, "never"))))
+            continue
+        if key == "min_coverage" and not 0 <= float(value) <= 1:
+            problems.append(Problem(shown, line, 1, "min_coverage must be between 0 and 1",
+                                    "write 0.8 for 80%"))
+            continue
+        policy_values[key] = None if value == "never" else value
+    if problems:
+        raise InputError(problems)
+
+    values.update(overrides)
+    if "source" not in values and os.environ.get("THREATGRAPH_SOURCE"):
+        values["source"] = os.environ["THREATGRAPH_SOURCE"]
+    return Config(root=root, pyproject=pyproject, policy=Policy(**policy_values), **values)
+
+
+def with_policy(config: Config, **changes: Any) -> Config:
+    return replace(config, policy=replace(config.policy, **changes))

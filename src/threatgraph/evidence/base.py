@@ -1,0 +1,72 @@
+"""The shapes shared by every evidence kind: its declaration and its result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from threatgraph.evidence.source import SourceTree
+
+PASS, FAIL, ERROR, UNVERIFIED = "pass", "fail", "error", "unverified"
+
+
+@dataclass(frozen=True)
+class EvidenceResult:
+    result: str
+    kind: str
+    proves: str = ""
+    file: str | None = None
+    line: int | None = None
+    detail: str = ""
+    children: tuple[EvidenceResult, ...] = ()
+    gap: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"result": self.result, "kind": self.kind, "proves": self.proves,
+                               "file": self.file, "line": self.line, "detail": self.detail, "gap": self.gap}
+        if self.children:
+            out["items"] = [c.to_json() for c in self.children]
+        return out
+
+    @property
+    def where(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+Check = Callable[[dict[str, Any], SourceTree, "Runner"], EvidenceResult]
+StaticCheck = Callable[[dict[str, Any]], list[tuple[tuple[Any, ...], str, str]]]
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """One kind of evidence: the keys it takes (with JSON Schemas) and how to run it."""
+
+    name: str
+    doc: str
+    required: dict[str, dict[str, Any]]
+    optional: dict[str, dict[str, Any]]
+    run: Check
+    static_check: StaticCheck = field(default=lambda item: [])
+    exactly_one_of: tuple[str, ...] = ()
+
+
+class Runner:
+    """Runs evidence items against one source tree, caching parsed files across items."""
+
+    def __init__(self, source: SourceTree, kinds: dict[str, EvidenceKind], regex_timeout: float = 2.0):
+        self.source = source
+        self.kinds = kinds
+        self.regex_timeout = regex_timeout
+        self.parsed: dict[tuple[str, str], Any] = {}
+
+    def run(self, item: dict[str, Any]) -> EvidenceResult:
+        kind = self.kinds[item["kind"]]
+        result = kind.run(item, self.source, self)
+        return replace(result, gap=bool(item.get("gap", False)))
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1

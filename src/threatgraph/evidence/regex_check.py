@@ -1,0 +1,104 @@
+"""`regex`: a pattern that must (or must not) match in the files a path or glob selects.
+
+Patterns run under the `regex` package with a timeout, so a catastrophic pattern such as
+`(a+)+$` against a long input ends as an error instead of hanging the check.
+"""
+
+from __future__ import annotations
+
+import re as stdlib_re
+from typing import Any
+
+import regex
+
+from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of
+from threatgraph.evidence.source import SourceError, SourceTree
+
+_FLAGS = {"multiline": regex.MULTILINE, "ignorecase": regex.IGNORECASE, "dotall": regex.DOTALL}
+
+
+def compile_pattern(item: dict[str, Any]) -> regex.Pattern[str]:
+    flags = 0
+    for name in item.get("flags", ["multiline"]):
+        flags |= _FLAGS[name]
+    return regex.compile(item["pattern"], flags)
+
+
+def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    out = []
+    for name in item.get("flags", []) if isinstance(item.get("flags"), list) else []:
+        if name not in _FLAGS:
+            out.append((("flags",), f"unknown regex flag '{name}'", "flags: multiline, ignorecase, dotall"))
+    if isinstance(item.get("pattern"), str) and not out:
+        try:
+            compile_pattern(item)
+        except (regex.error, ValueError) as exc:
+            out.append((("pattern",), f"invalid regular expression: {exc}", "patterns use Python `re` syntax"))
+    return out
+
+
+def _closest_line(pattern: str, text: str) -> int | None:
+    """Where a missing match most likely belonged: the first line holding the pattern's
+    longest literal word."""
+    words = sorted(stdlib_re.findall(r"[A-Za-z_][A-Za-z0-9_]{3,}", pattern), key=len, reverse=True)
+    for word in words[:3]:
+        pos = text.find(word)
+        if pos >= 0:
+            return line_of(text, pos)
+    return None
+
+
+def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceResult:
+    proves = item.get("proves", "")
+    expect_match = item.get("expect", "match") == "match"
+    try:
+        files = source.select(item["path"])
+    except SourceError as exc:
+        return EvidenceResult(ERROR, "regex", proves, item["path"], None, str(exc))
+    if not files:
+        return EvidenceResult(ERROR, "regex", proves, item["path"], None, f"no file matches '{item['path']}'")
+    compiled = compile_pattern(item)
+    errors: list[str] = []
+    searched = 0
+    for rel in files:
+        try:
+            text = source.text(rel)
+        except SourceError as exc:
+            if len(files) == 1:
+                return EvidenceResult(ERROR, "regex", proves, rel, None, str(exc))
+            errors.append(str(exc))
+            continue
+        searched += 1
+        try:
+            m = compiled.search(text, timeout=runner.regex_timeout)
+        except TimeoutError:
+            return EvidenceResult(ERROR, "regex", proves, rel, None,
+                                  f"pattern timed out after {runner.regex_timeout}s (catastrophic backtracking?)")
+        if m is not None:
+            line = line_of(text, m.start())
+            snippet = m.group(0).splitlines()[0][:120] if m.group(0) else ""
+            if expect_match:
+                return EvidenceResult(PASS, "regex", proves, rel, line, f"matched: {snippet}")
+            return EvidenceResult(FAIL, "regex", proves, rel, line, f"forbidden pattern found: {snippet}")
+    if searched == 0:
+        return EvidenceResult(ERROR, "regex", proves, item["path"], None, "; ".join(errors[:3]))
+    if expect_match:
+        where = files[0] if len(files) == 1 else item["path"]
+        line = _closest_line(item["pattern"], source.text(files[0])) if len(files) == 1 else None
+        return EvidenceResult(FAIL, "regex", proves, where, line,
+                              f"pattern not found in {searched} file(s)")
+    return EvidenceResult(PASS, "regex", proves, files[0] if len(files) == 1 else item["path"], None,
+                          f"pattern absent from {searched} file(s)")
+
+
+KIND = EvidenceKind(
+    name="regex",
+    doc="a pattern that must (expect: match) or must not (expect: no_match) match in the selected files",
+    required={"path": {"type": "string", "description": "file or glob (`**` spans folders), relative to the source root"},
+              "pattern": {"type": "string", "description": "Python regular expression"}},
+    optional={"expect": {"enum": ["match", "no_match"], "default": "match"},
+              "flags": {"type": "array", "items": {"enum": sorted(_FLAGS)},
+                        "description": "default: [multiline]"}},
+    run=run,
+    static_check=_static,
+)

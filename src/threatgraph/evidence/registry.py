@@ -1,0 +1,16 @@
+"""The one place evidence kinds are registered; validation, schema and runs read it."""
+
+from __future__ import annotations
+
+from threatgraph.evidence import combine, file_check, pointer_check, regex_check
+from threatgraph.evidence.base import EvidenceKind
+
+KINDS: dict[str, EvidenceKind] = {k.name: k for k in (
+    regex_check.KIND,
+    pointer_check.JSON_KIND,
+    pointer_check.YAML_KIND,
+    file_check.EXISTS,
+    file_check.ABSENT,
+    combine.ALL,
+    combine.ANY,
+)}

@@ -1,0 +1,112 @@
+"""threatgraph's own immutable view of a data-flow model.
+
+pytm objects are mutable and registered globally; everything downstream of the loader reads
+only these frozen values, addressed by stable, human-typed ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+CLASSIFICATIONS = ("unknown", "public", "restricted", "sensitive", "secret", "top_secret")
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(sorted((mapping or {}).items())))
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, eq=False)
+class DataAsset:
+    id: str
+    name: str
+    classification: str
+    description: str = ""
+    is_credentials: bool = False
+    is_pii: bool = False
+    location: Location | None = None
+
+    @property
+    def rank(self) -> int:
+        return CLASSIFICATIONS.index(self.classification)
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    id: str
+    name: str
+    parent: str | None
+    chain: tuple[str, ...]  # enclosing boundaries, innermost first (excluding self)
+    description: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=_frozen)
+    location: Location | None = None
+    kind: str = "boundary"
+
+
+@dataclass(frozen=True, eq=False)
+class Element:
+    id: str
+    name: str
+    kind: str  # process, datastore, external_entity, actor, server, lambda, ...
+    boundaries: tuple[str, ...]  # enclosing boundaries, innermost first
+    description: str = ""
+    data: tuple[str, ...] = ()
+    in_scope: bool = True
+    tags: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=_frozen)
+    location: Location | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Flow:
+    id: str
+    name: str
+    source: str
+    sink: str
+    protocol: str = ""
+    port: int | None = None
+    data: tuple[str, ...] = ()
+    encrypted: bool = False
+    authenticated: bool = False
+    attack: bool = False
+    crosses: tuple[str, ...] = ()  # boundaries entered or left, sorted by id
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=_frozen)
+    location: Location | None = None
+    kind: str = "flow"
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Elements, boundaries, flows and data, each keyed by id and sorted by id."""
+
+    name: str
+    description: str
+    file: str
+    elements: Mapping[str, Element]
+    boundaries: Mapping[str, Boundary]
+    flows: Mapping[str, Flow]
+    data: Mapping[str, DataAsset]
+    extras: Mapping[str, Any] = field(default_factory=_frozen)
+
+    def node(self, ident: str) -> Element | Boundary | None:
+        return self.elements.get(ident) or self.boundaries.get(ident)
+
+    def all_ids(self) -> set[str]:
+        return set(self.elements) | set(self.boundaries) | set(self.flows) | set(self.data)
+
+    def target(self, ident: str) -> Element | Boundary | Flow | None:
+        return self.elements.get(ident) or self.boundaries.get(ident) or self.flows.get(ident)
+
+
+def freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return _frozen(mapping)

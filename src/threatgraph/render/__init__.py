@@ -1,0 +1,1 @@
+"""Renderers: pure functions from an Assessment to text in one output format."""

@@ -1,0 +1,65 @@
+"""coverage.json: the stable contract other tools read (keys are only ever added)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from threatgraph import __version__
+from threatgraph.assess import Assessment
+
+
+def coverage_document(a: Assessment) -> dict[str, Any]:
+    m, c = a.model, a.catalog
+    threats = []
+    for tid, t in c.threats.items():
+        threats.append({
+            "id": tid, "title": t.title, "severity": t.severity, "stride": list(t.stride),
+            "likelihood": t.likelihood, "impact": t.impact,
+            "references": t.references.model_dump(mode="json"),
+            "mitigations": [r.id for r in t.mitigations],
+            "location": _where(c.loc("threat", tid)),
+            "targets": [{"kind": p.target.kind, "id": p.target.id, "element_kind": p.target.element_kind,
+                         "status": p.status, "mitigations": list(p.mitigations),
+                         "decision": p.decision}
+                        for p in a.pairs_of_threat(tid)],
+        })
+    mitigations = []
+    for mid, mit in c.mitigations.items():
+        s = a.mitigation_states[mid]
+        mitigations.append({
+            "id": mid, "title": mit.title, "type": mit.type, "status": mit.status,
+            "evidence_state": s.evidence_state, "strength": s.strength, "drift": s.drift, "note": s.note,
+            "location": _where(c.loc("mitigation", mid)),
+            "evidence": [r.to_json() for r in s.evidence],
+        })
+    decisions = [{"index": n, "threat": d.threat, "targets": list(d.targets), "decision": d.decision,
+                  "owner": d.owner, "justification": d.justification,
+                  "expires": d.expires.isoformat() if d.expires else None,
+                  "expired": n in a.expired_decisions, "location": _where(c.loc("decision", n))}
+                 for n, d in enumerate(c.decisions)]
+    return {
+        "tool": {"name": "threatgraph", "version": __version__},
+        "model": {"name": m.name, "elements": len(m.elements), "flows": len(m.flows),
+                  "boundaries": len(m.boundaries), "data": len(m.data)},
+        "source": a.source_label,
+        "date": a.today.isoformat(),
+        "summary": dict(a.summary),
+        "policy": {"passed": a.passed, "violations": list(a.violations)},
+        "drift": list(a.drift),
+        "by_stride": {k: dict(v) for k, v in a.by_stride.items()},
+        "by_severity": {k: dict(v) for k, v in a.by_severity.items()},
+        "by_target": {k: dict(v) for k, v in a.by_target.items()},
+        "threats": threats,
+        "mitigations": mitigations,
+        "decisions": decisions,
+        "warnings": [w.format() for w in a.warnings],
+    }
+
+
+def _where(w: Any) -> dict[str, Any]:
+    return {"file": w.file, "line": w.line}
+
+
+def render(a: Assessment) -> str:
+    return json.dumps(coverage_document(a), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
