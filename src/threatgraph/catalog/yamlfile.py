@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from threatgraph.errors import InputError, Problem
@@ -63,7 +64,7 @@ class _Builder:
         self.count = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
-        self._constructor = yaml.SafeConstructor()
+        self._constructor = SafeConstructor()
 
     def _fail(self, node: Node, message: str, hint: str = "") -> None:
         self.problems.append(

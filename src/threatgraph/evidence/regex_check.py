@@ -12,7 +12,7 @@ from typing import Any
 import regex
 
 from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of
-from threatgraph.evidence.source import SourceError, SourceTree
+from threatgraph.evidence.source import SourceError, SourceTree, glob_regex
 
 _FLAGS = {"multiline": regex.MULTILINE, "ignorecase": regex.IGNORECASE, "dotall": regex.DOTALL}
 
@@ -55,6 +55,8 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
         files = source.select(item["path"])
     except SourceError as exc:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, str(exc))
+    excluded = [glob_regex(x) for x in item.get("exclude", [])]
+    files = [f for f in files if not any(rx.match(f) for rx in excluded)]
     if not files:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, f"no file matches '{item['path']}'")
     compiled = compile_pattern(item)
@@ -97,6 +99,8 @@ KIND = EvidenceKind(
     required={"path": {"type": "string", "description": "file or glob (`**` spans folders), relative to the source root"},
               "pattern": {"type": "string", "description": "Python regular expression"}},
     optional={"expect": {"enum": ["match", "no_match"], "default": "match"},
+              "exclude": {"type": "array", "items": {"type": "string"},
+                          "description": "globs of files to leave out, e.g. tests"},
               "flags": {"type": "array", "items": {"enum": sorted(_FLAGS)},
                         "description": "default: [multiline]"}},
     run=run,
