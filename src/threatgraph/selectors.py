@@ -212,7 +212,8 @@ def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Mod
         spec = SELECTOR_KEYS.get(key)
         if spec is None:
             problems.append(doc.problem(kpath, f"unknown selector key '{key}'",
-                                        did_you_mean(key, [k for k, s in SELECTOR_KEYS.items() if what in s.applies])))
+                                        did_you_mean(key, [k for k, s in SELECTOR_KEYS.items() if what in s.applies]),
+                                        at_key=True))
             continue
         if what not in spec.applies:
             problems.append(doc.problem(kpath, f"selector key '{key}' applies to {spec.applies[0]}, not {what}",

@@ -55,7 +55,8 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[An
         if kind == "extra_forbidden":
             owner = _model_at(model_cls, err["loc"][:-1])
             choices = list(owner.model_fields) if owner else []
-            problems.append(doc.problem(loc, f"unknown key '{field_name}'", did_you_mean(field_name, choices)))
+            problems.append(doc.problem(loc, f"unknown key '{field_name}'", did_you_mean(field_name, choices),
+                                        at_key=True))
         elif kind == "missing":
             problems.append(doc.problem(loc[:-1], f"missing required key '{field_name}'"))
         elif kind == "literal_error":
@@ -89,6 +90,19 @@ def _model_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseMode
     return current if isinstance(current, type) else None
 
 
+def _check_applies_to(items: list[Any], doc: YamlDocument, base: tuple[Any, ...], model: Model) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        ipath = base + ("applies_to", i)
+        keys = list(item) if isinstance(item, dict) else []
+        if len(keys) != 1 or keys[0] not in (FLOWS, ELEMENTS):
+            problems.append(doc.problem(ipath, "each applies_to item is {flows: selector} or {elements: selector}",
+                                        did_you_mean(str(keys[0]) if keys else "", (FLOWS, ELEMENTS))))
+            continue
+        problems += validate(item[keys[0]], doc, ipath + (keys[0],), model, keys[0])
+    return problems
+
+
 def _yaml_files(folder: Path, root: Path, label: str) -> tuple[list[Path], list[Problem]]:
     if not folder.exists():
         return [], [Problem(label, 1, 1, f"catalog folder '{label}' does not exist",
@@ -118,6 +132,7 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
     mitigations: dict[str, Mitigation] = {}
     decisions: list[Decision] = []
     docs: dict[tuple[str, str], tuple[YamlDocument, tuple[Any, ...]]] = {}
+    first_seen: dict[tuple[str, str], Where] = {}
 
     def located(doc: YamlDocument, path: tuple[Any, ...]) -> Where:
         line, col = doc.where(path)
@@ -147,7 +162,7 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
             for key, value in top.items():
                 if key not in file_cls.model_fields:
                     problems.append(doc.problem((key,), f"unknown top-level key '{key}' in a {kind} file",
-                                                did_you_mean(str(key), file_cls.model_fields)))
+                                                did_you_mean(str(key), file_cls.model_fields), at_key=True))
                 elif not isinstance(value, list):
                     problems.append(doc.problem((key,), f"'{key}' must be a list"))
                 else:
@@ -156,6 +171,21 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
             for key, items in lists.items():
                 cls = entry_cls[key]
                 for i, raw in enumerate(items):
+                    if key == "threats" and isinstance(raw, dict) and isinstance(raw.get("applies_to"), list):
+                        problems += _check_applies_to(raw["applies_to"], doc, (key, i), model)
+                    if key == "mitigations" and evidence_validator is not None and isinstance(raw, dict) \
+                            and isinstance(raw.get("evidence"), list):
+                        for k, item in enumerate(raw["evidence"]):
+                            problems += evidence_validator(item, doc, (key, i, "evidence", k))
+                    raw_id = raw.get("id") if isinstance(raw, dict) else None
+                    if key != "decisions" and isinstance(raw_id, str):
+                        label = key[:-1]
+                        if (label, raw_id) in first_seen:
+                            first = first_seen[(label, raw_id)]
+                            problems.append(doc.problem((key, i, "id"), f"duplicate {label} id '{raw_id}'",
+                                                        f"first defined at {first.file}:{first.line}"))
+                            continue
+                        first_seen[(label, raw_id)] = located(doc, (key, i))
                     try:
                         entry = cls.model_validate(raw)
                     except ValidationError as exc:
@@ -168,11 +198,6 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
                         continue
                     table: dict[str, Any] = threats if key == "threats" else mitigations
                     label = key[:-1]
-                    if entry.id in table:  # type: ignore[attr-defined]
-                        first = where[(label, entry.id)]  # type: ignore[attr-defined]
-                        problems.append(doc.problem((key, i, "id"), f"duplicate {label} id '{entry.id}'",  # type: ignore[attr-defined]
-                                                    f"first defined at {first.file}:{first.line}"))
-                        continue
                     table[entry.id] = entry  # type: ignore[attr-defined]
                     where[(label, entry.id)] = located(doc, (key, i))  # type: ignore[attr-defined]
                     docs[(label, entry.id)] = (doc, (key, i))  # type: ignore[attr-defined]
@@ -180,15 +205,8 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
     # Cross-references, now that every entry is known.
     for tid, threat in threats.items():
         doc, base = docs[("threat", tid)]
-        for i, item in enumerate(threat.applies_to):
-            ipath = base + ("applies_to", i)
-            where[("applies_to", tid, i)] = located(doc, ipath)
-            keys = list(item)
-            if len(keys) != 1 or keys[0] not in (FLOWS, ELEMENTS):
-                problems.append(doc.problem(ipath, "each applies_to item is {flows: selector} or {elements: selector}",
-                                            did_you_mean(str(keys[0]) if keys else "", (FLOWS, ELEMENTS))))
-                continue
-            problems += validate(item[keys[0]], doc, ipath + (keys[0],), model, keys[0])
+        for i, _item in enumerate(threat.applies_to):
+            where[("applies_to", tid, i)] = located(doc, base + ("applies_to", i))
         for j, ref in enumerate(threat.mitigations):
             if ref.id not in mitigations:
                 problems.append(doc.problem(base + ("mitigations", j), f"unknown mitigation '{ref.id}'",
@@ -206,10 +224,8 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
                                                 "accept risks with an owner and an expiry date, so they are reviewed"))
     for mid, mitigation in mitigations.items():
         doc, base = docs[("mitigation", mid)]
-        for k, item in enumerate(mitigation.evidence):
+        for k, _item in enumerate(mitigation.evidence):
             where[("evidence", mid, k)] = located(doc, base + ("evidence", k))
-            if evidence_validator is not None:
-                problems += evidence_validator(item, doc, base + ("evidence", k))
     used = {ref.id for t in threats.values() for ref in t.mitigations}
     for mid in sorted(set(mitigations) - used):
         w = where[("mitigation", mid)]

@@ -43,6 +43,7 @@ class YamlDocument:
     file: str
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, path: Path_) -> tuple[int, int]:
         """Position of the value at `path`, or of its nearest located ancestor."""
@@ -53,8 +54,13 @@ class YamlDocument:
             p = p[:-1]
         return self.positions.get((), (1, 1))
 
-    def problem(self, path: Path_, message: str, hint: str = "", severity: str = "error") -> Problem:
-        line, col = self.where(path)
+    def key_where(self, path: Path_) -> tuple[int, int]:
+        """Position of the mapping key at `path` (for unknown-key messages)."""
+        return self.key_positions.get(tuple(path)) or self.where(path)
+
+    def problem(self, path: Path_, message: str, hint: str = "", severity: str = "error",
+                at_key: bool = False) -> Problem:
+        line, col = self.key_where(path) if at_key else self.where(path)
         return Problem(self.file, line, col, message, hint, severity)
 
 
@@ -63,6 +69,7 @@ class _Builder:
         self.file = file
         self.count = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
+        self.keys: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self._constructor = SafeConstructor()
 
@@ -112,10 +119,8 @@ class _Builder:
                                "remove one of the two entries")
                     continue
                 seen[key] = key_node.start_mark.line + 1
-                self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 result[key] = self.build(value_node, path + (key,), depth + 1)
-                # keep the key's own position, not the value's, for messages about the key
-                self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             return result
         self._fail(node, "unsupported YAML node")
         return None
@@ -163,7 +168,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             "flatten the structure")]) from None
     if builder.problems:
         raise InputError(builder.problems)
-    return YamlDocument(file, data, builder.positions)
+    return YamlDocument(file, data, builder.positions, builder.keys)
 
 
 def read_text_capped(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:

@@ -29,7 +29,7 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
     for key in item:
         if key not in allowed:
             problems.append(doc.problem(path + (key,), f"unknown key '{key}' for {kind_name} evidence",
-                                        did_you_mean(str(key), allowed)))
+                                        did_you_mean(str(key), allowed), at_key=True))
     if not nested and not (isinstance(item.get("proves"), str) and item["proves"].strip()):
         problems.append(doc.problem(path, "evidence needs 'proves': the sentence it proves",
                                     "for example: proves: the agent drops NET_RAW"))
