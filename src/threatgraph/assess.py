@@ -213,7 +213,7 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
     if policy.require_evidence:
         for mid, s in states.items():
             if s.declared in ("implemented", "partial") and s.evidence_state != PASS and not s.drift:
-                violations.append(f"mitigation {mid} has {s.evidence_state} evidence (require_evidence)")
+                violations.append(f"mitigation {mid} has {'no' if s.evidence_state == 'none' else s.evidence_state} evidence (require_evidence)")
 
     return Assessment(
         model=model, catalog=catalog, pairs=tuple(pairs), mitigation_states=MappingProxyType(states),
