@@ -198,3 +198,12 @@ def test_invalid_pattern_is_a_catalog_error(run, project):
         """)
     r = run("check", cwd=project.root)
     assert r.code == 2 and "mitigations/main.yaml:6:57: error: invalid regular expression" in r.err
+
+
+def test_source_from_environment(run, project, monkeypatch, tmp_path):
+    target = tree(tmp_path / "env-target", {"src/nginx.conf": "ssl on\n"})
+    monkeypatch.setenv("THREATGRAPH_SOURCE", str(target))
+    doc = json.loads(run("check", "--format", "json", cwd=project.root).out)
+    tls = next(m for m in doc["mitigations"] if m["id"] == "M-TLS")
+    assert doc["source"] == str(target) and tls["evidence"][0]["result"] == "pass"
+    assert tls["evidence"][0]["file"] == "src/nginx.conf" and tls["evidence"][0]["line"] == 1
