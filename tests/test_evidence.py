@@ -178,7 +178,6 @@ def test_cli_source_ref_and_drift_end_to_end(run, project, tmp_path):
     tls = next(m for m in doc["mitigations"] if m["id"] == "M-TLS")
     assert doc["drift"] == ["M-TLS"] and r.code == 1
     assert tls["evidence"][0]["file"] == "src/nginx.conf" and tls["evidence"][0]["result"] == "fail"
-    assert any(t["status"] == "unmitigated" for t in doc["threats"][1]["targets"]) or True
     sniff = next(t for t in doc["threats"] if t["id"] == "TH-SNIFF")
     assert sniff["targets"][0]["status"] == "unmitigated"  # drift counts as not mitigating
     r = run("check", "--source-ref", "HEAD", cwd=project.root)

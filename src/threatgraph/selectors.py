@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +57,6 @@ SELECTOR_KEYS: dict[str, KeySpec] = {
     "any": KeySpec((FLOWS, ELEMENTS), {"type": "array", "items": {"$ref": "#"}, "minItems": 1}, "at least one holds"),
     "not": KeySpec((FLOWS, ELEMENTS), {"$ref": "#"}, "the selector does not hold"),
 }
-_ID_KEYS = {"id", "in_boundary", "crosses", "data"}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -108,13 +106,9 @@ class ModelIndex:
             self.elements_by["kind"]["boundary"].add(b.id)
             for parent in b.chain:
                 self.elements_by["in_boundary"][parent].add(b.id)
-        self._attr_cache: dict[tuple[str, str], dict[str, Any]] = {}
 
     def universe(self, what: str) -> frozenset[str]:
         return self.flow_ids if what == FLOWS else self.element_ids
-
-    def ids_for(self, what: str) -> Iterable[str]:
-        return self.universe(what)
 
     def data_at_least(self, level: str) -> set[str]:
         rank = CLASSIFICATIONS.index(level)
@@ -303,5 +297,3 @@ def describe(selector: Any) -> str:
             parts.append(f"{k}={v}")
     return ", ".join(parts)
 
-
-Evaluator = Callable[[Any, ModelIndex, str], frozenset[str]]
