@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,3 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None,
         values["source"] = os.environ["THREATGRAPH_SOURCE"]
     return Config(root=root, pyproject=pyproject, policy=Policy(**policy_values), **values)
 
-
-def with_policy(config: Config, **changes: Any) -> Config:
-    return replace(config, policy=replace(config.policy, **changes))

@@ -98,12 +98,6 @@ class SourceTree:
         rx = glob_regex(path)
         return [f for f in self.files() if rx.match(f)]
 
-    def exists(self, path: str) -> bool:
-        problem = check_relative(path)
-        if problem:
-            raise SourceError(problem)
-        return bool(self.select(path))
-
     def read(self, rel: str) -> bytes:
         if rel not in self._cache:
             self.reads += 1
