@@ -1,12 +1,15 @@
-"""`threatgraph build`: every output for a model into one folder, swapped in atomically."""
+"""`threatgraph build`: reports, every diagram (DOT and SVG) and the built site into one
+folder, built beside it and swapped in only when everything succeeded."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from threatgraph import pipeline
+from threatgraph import pipeline, site
 from threatgraph.config import Config
 from threatgraph.errors import Problem
 from threatgraph.fsutil import StagedDir, write_atomic
@@ -18,13 +21,31 @@ class BuildResult:
     passed: bool
     coverage: float
     warnings: tuple[Problem, ...]
+    diagrams: int
+    timings: dict[str, float]
 
 
-def build_all(config: Config, out: Path, use_evidence: bool = True,
-              log: Callable[[str], None] = lambda s: None) -> BuildResult:
+def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: str = "auto",
+              with_site: bool = True, log: Callable[[str], None] = lambda s: None) -> BuildResult:
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
     a = pipeline.check(config, use_evidence=use_evidence)
+    timings["check"] = time.perf_counter() - t
     with StagedDir(out) as stage:
+        t = time.perf_counter()
         write_atomic(stage / "reports" / "coverage.json", json_report.render(a))
         write_atomic(stage / "reports" / "coverage.md", markdown.render(a))
-    log(f"wrote {out}/reports/coverage.json and coverage.md")
-    return BuildResult(a.passed, float(a.summary["coverage"]), a.warnings)
+        timings["reports"] = time.perf_counter() - t
+        t = time.perf_counter()
+        src = stage / ".site-src"
+        diagrams = site.write_sources(a, src, config.path(config.site), renderer)
+        diagrams.write(stage / "diagrams")
+        timings["diagrams+pages"] = time.perf_counter() - t
+        if with_site:
+            t = time.perf_counter()
+            site.build(src, stage / "site")
+            timings["mkdocs"] = time.perf_counter() - t
+        shutil.rmtree(src)
+    log(f"wrote {out}/reports (coverage.md, coverage.json), {out}/diagrams ({len(diagrams.items)} DOT+SVG)"
+        + (f", {out}/site (open {out}/site/index.html)" if with_site else ""))
+    return BuildResult(a.passed, float(a.summary["coverage"]), a.warnings, len(diagrams.items), timings)

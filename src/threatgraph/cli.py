@@ -58,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", type=Path, help="output folder (default: [tool.threatgraph] out, or build)")
     p.add_argument("--gate", action="store_true", help="exit 1 when the policy fails")
+    p.add_argument("--renderer", choices=["auto", "dot", "wasm"], default="auto",
+                   help="SVG renderer: system dot, embedded Graphviz (wasm), or auto (dot when installed)")
+    p.add_argument("--no-site", action="store_true", help="reports and diagrams only")
+
+    p = sub.add_parser("site", help="generate the docs site and build it with mkdocs --strict")
+    _common(p)
+    p.add_argument("--out", type=Path, help="site folder (default: <out>/site)")
+    p.add_argument("--renderer", choices=["auto", "dot", "wasm"], default="auto")
+    p.add_argument("--serve", action="store_true", help="preview with live reload while you edit the model and catalogs")
+    p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
 
     p = sub.add_parser("list", help="list ids of threats, mitigations, elements, flows, boundaries or data")
     _common(p)
@@ -143,10 +153,38 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = _config(args)
     out = args.out or (config.root / config.out)
-    result = build.build_all(config, out, use_evidence=not args.no_evidence, log=print)
+    result = build.build_all(config, out, use_evidence=not args.no_evidence, renderer=args.renderer,
+                             with_site=not args.no_site, log=print)
     _print_warnings(result.warnings)
     print(f"policy: {'passed' if result.passed else 'FAILED'}; coverage {result.coverage:.1%}")
     return EXIT_POLICY if (args.gate and not result.passed) else EXIT_OK
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from threatgraph import pipeline, site
+    from threatgraph.fsutil import StagedDir
+
+    config = _config(args)
+    if args.serve:
+        from threatgraph import site_hook
+
+        os.environ["THREATGRAPH_ROOT"] = str(config.root)
+        os.environ["THREATGRAPH_RENDERER"] = args.renderer
+        a = pipeline.check(config, use_evidence=not args.no_evidence)
+        src = config.root / config.out / ".site-serve"
+        site.write_sources(a, src, config.path(config.site), args.renderer, extra=site_hook._serve_extra(config))
+        print(f"serving on http://{args.dev_addr}/ ; edits to the model and catalogs rebuild the pages")
+        return site.serve(src, args.dev_addr)
+    a = pipeline.check(config, use_evidence=not args.no_evidence)
+    _print_warnings(a.warnings)
+    out = args.out or (config.root / config.out / "site")
+    with tempfile.TemporaryDirectory(prefix="threatgraph-site-") as tmp, StagedDir(out) as stage:
+        site.write_sources(a, Path(tmp), config.path(config.site), args.renderer)
+        site.build(Path(tmp), stage)
+    print(f"wrote {out} (open {out}/index.html)")
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -199,7 +237,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "check": cmd_check, "report": cmd_report, "build": cmd_build, "list": cmd_list,
+    "check": cmd_check, "report": cmd_report, "build": cmd_build, "site": cmd_site, "list": cmd_list,
     "explain": cmd_explain, "schema": cmd_schema,
 }
 

@@ -38,6 +38,7 @@ class Config:
     source: str | None = None
     source_ref: str | None = None
     out: str = "build"
+    site: str = "site"
     policy: Policy = field(default_factory=Policy)
 
     def path(self, value: str) -> Path:
@@ -50,7 +51,7 @@ class Config:
             return str(path)
 
 
-_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "policy"}
+_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),

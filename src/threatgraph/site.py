@@ -1,0 +1,137 @@
+"""Generate the docs site's sources (pages, diagrams, mkdocs config) and build it with
+`mkdocs build --strict`. The project's `site/` folder holds mkdocs.yml and hand-written
+pages; generated pages are written to a staging folder, never into the source tree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from threatgraph.assess import Assessment
+from threatgraph.errors import InputError, Problem
+from threatgraph.fsutil import write_atomic
+from threatgraph.render import site_pages, svg
+
+CSS = """\
+.md-grid { max-width: 90rem; }
+.tg-diagram { overflow: auto; max-height: 85vh; margin: 1em 0; border: 1px solid #e0e0e0; border-radius: 4px; padding: 4px; }
+.tg-diagram svg { max-width: 100%; height: auto; }
+.md-typeset table:not([class]) { font-size: .72rem; }
+.tg-badge, .tg-cell { border-radius: 3px; padding: 0 .35em; white-space: nowrap; border: 1px solid; }
+.tg-cell { font-weight: bold; }
+.tg-unmitigated, .tg-accepted-expired, .tg-fail { background: #fde2e1; border-color: #c0392b; color: #922b21; }
+.tg-partially-mitigated, .tg-error { background: #fff1d6; border-color: #d68910; color: #9c640c; }
+.tg-mitigated, .tg-pass { background: #ddf3e4; border-color: #1e8449; color: #196f3d; }
+.tg-accepted { background: #dde9f7; border-color: #2e6da4; color: #21618c; }
+.tg-false-positive, .tg-unverified, .tg-none { background: #eeeeee; border-color: #7f8c8d; color: #515a5a; }
+"""
+DEFAULT_CONFIG: dict[str, Any] = {
+    "theme": {"name": "material", "features": ["navigation.sections", "navigation.top", "search.highlight"]},
+    "markdown_extensions": ["tables", "admonition", "toc"],
+}
+NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mitigations.md"},
+       {"Coverage matrix": "matrix.md"}, {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
+       {"Model": [{"Elements": "elements.md"}, {"Flows": "flows.md"}, {"Boundaries": "boundaries.md"},
+                  {"Data": "data.md"}]}]
+
+
+@dataclass
+class Diagrams:
+    """Every diagram drawn for the pages: name -> (dot source, svg with link placeholders)."""
+
+    renderer: str = "auto"
+    items: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def svg_for(self, name: str, dot_source: str) -> str:
+        try:
+            raw = svg.render_svg(dot_source, self.renderer)
+        except svg.RenderError as exc:
+            raise InputError([Problem("diagram " + name, 1, 1, str(exc))]) from None
+        self.items[name] = (dot_source, raw)
+        return svg.link(raw, "")
+
+    def write(self, folder: Path, site_prefix: str = "../site/") -> None:
+        for name, (dot_source, raw) in sorted(self.items.items()):
+            write_atomic(folder / f"{name}.dot", dot_source)
+            write_atomic(folder / f"{name}.svg", svg.link(raw, site_prefix))
+
+
+def load_site_config(site_dir: Path | None, model_name: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(DEFAULT_CONFIG)
+    if site_dir is not None and (site_dir / "mkdocs.yml").is_file():
+        try:
+            loaded = yaml.safe_load((site_dir / "mkdocs.yml").read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError([Problem(str(site_dir / "mkdocs.yml"), 1, 1, f"invalid mkdocs.yml: {exc}",
+                                      "threatgraph reads it with a safe loader: no !!python tags")]) from None
+        if not isinstance(loaded, dict):
+            raise InputError([Problem(str(site_dir / "mkdocs.yml"), 1, 1, "mkdocs.yml must be a mapping")])
+        config.update(loaded)
+    config.setdefault("site_name", site_pages.plain_title(model_name))
+    return config
+
+
+def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str = "auto",
+                  extra: dict[str, Any] | None = None) -> Diagrams:
+    """Pages, CSS and mkdocs.yml into `src` (a staging folder); returns the diagrams drawn."""
+    diagrams = Diagrams(renderer)
+    pages = site_pages.generate(a, diagrams.svg_for)
+    docs = src / "docs"
+    hand = site_dir / "docs" if site_dir is not None else None
+    nav = list(NAV)
+    if hand is not None and hand.is_dir():
+        extra_pages = []
+        for path in sorted(hand.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            rel = path.relative_to(hand).as_posix()
+            if rel in pages or rel == "threatgraph.css":
+                raise InputError([Problem(str(path), 1, 1, f"hand-written page '{rel}' has the name of a generated page",
+                                          "rename it")])
+            target = docs / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            if rel.endswith(".md"):
+                extra_pages.append(rel)
+        if extra_pages:
+            nav.append({"About": extra_pages})
+    for name, text in pages.items():
+        write_if_changed(docs / name, text)
+    for name, (_dot, raw) in diagrams.items.items():
+        write_if_changed(docs / f"diagram-{name}.svg", svg.link(raw, ""))
+    write_if_changed(docs / "threatgraph.css", CSS)
+    config = load_site_config(site_dir, a.model.name)
+    config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
+                   "extra_css": [*config.get("extra_css", []), "threatgraph.css"]})
+    config.update(extra or {})
+    write_if_changed(src / "mkdocs.yml", yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
+    return diagrams
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Rewrite only what changed, so `mkdocs serve` does not rebuild in a loop."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    write_atomic(path, text)
+
+
+def build(src: Path, out: Path) -> None:
+    """`mkdocs build --strict`; a warning (a broken link, say) fails the build."""
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "-f", str(src / "mkdocs.yml"), "-d", str(out.resolve())],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).strip().splitlines()
+        raise InputError([Problem(str(src / "mkdocs.yml"), 1, 1, "mkdocs build --strict failed: "
+                                  + " | ".join(message[-8:]))])
+
+
+def serve(src: Path, dev_addr: str) -> int:
+    return subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(src / "mkdocs.yml"),
+                            "--dev-addr", dev_addr])
