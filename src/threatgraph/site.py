@@ -107,8 +107,11 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
         write_if_changed(docs / f"diagram-{name}.svg", svg.link(raw, ""))
     write_if_changed(docs / "threatgraph.css", CSS)
     config = load_site_config(site_dir, a.model.name)
+    from threatgraph import site_embed
+
     config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
-                   "extra_css": [*config.get("extra_css", []), "threatgraph.css"]})
+                   "extra_css": [*config.get("extra_css", []), "threatgraph.css"],
+                   "hooks": [*config.get("hooks", []), site_embed.__file__]})
     config.update(extra or {})
     write_if_changed(src / "mkdocs.yml", yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
     return diagrams
@@ -125,7 +128,7 @@ def build(src: Path, out: Path) -> None:
     """`mkdocs build --strict`; a warning (a broken link, say) fails the build."""
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
                            "-f", str(src / "mkdocs.yml"), "-d", str(out.resolve())],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=_env())
     if proc.returncode != 0:
         message = (proc.stderr or proc.stdout).strip().splitlines()
         raise InputError([Problem(str(src / "mkdocs.yml"), 1, 1, "mkdocs build --strict failed: "
@@ -134,4 +137,10 @@ def build(src: Path, out: Path) -> None:
 
 def serve(src: Path, dev_addr: str) -> int:
     return subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(src / "mkdocs.yml"),
-                            "--dev-addr", dev_addr])
+                            "--dev-addr", dev_addr], env=_env())
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1"}

@@ -29,6 +29,8 @@ def on_pre_build(config: Any, **_: Any) -> None:
 
 
 def _serve_extra(cfg: Any) -> dict[str, Any]:
-    return {"hooks": [__file__],
+    from threatgraph import site_embed
+
+    return {"hooks": [site_embed.__file__, __file__],
             "watch": sorted({str(cfg.path(cfg.model).parent if cfg.model.endswith('.py') else cfg.root),
                              str(cfg.path(cfg.threats)), str(cfg.path(cfg.mitigations))})}

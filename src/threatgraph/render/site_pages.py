@@ -17,6 +17,7 @@ from threatgraph.catalog.definitions import SEVERITY_ORDER
 from threatgraph.render import dot
 from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page
+from threatgraph.site_embed import placeholder
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
 
@@ -49,9 +50,9 @@ def _target_link(a: Assessment, ident: str) -> str:
 
 
 def _figure(svg: str, name: str) -> str:
-    # A block-level <div> keeps Markdown from touching the SVG; it must hold no blank line.
-    return ('<div class="tg-diagram">\n' + svg.strip() + "\n</div>\n\n"
-            f"[Open the diagram full size](diagram-{name}.svg)\n")
+    """A placeholder the site_embed hook replaces with the SVG once Markdown has run."""
+    del svg  # drawn and written beside the page as diagram-<name>.svg
+    return placeholder(name) + f"\n\n[Open the diagram full size](diagram-{name}.svg)\n"
 
 
 def _status(status: str) -> str:

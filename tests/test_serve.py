@@ -1,0 +1,58 @@
+"""`threatgraph site --serve`: a real preview server on loopback that regenerates pages when
+an architect saves a catalog file, and survives a broken edit."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback only
+        return resp.read().decode("utf-8")
+
+
+def _wait_for(url: str, needle: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            last = _get(url)
+            if needle in last:
+                return last
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{needle!r} never appeared at {url}")
+
+
+def test_serve_reloads_on_catalog_edits(project):
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "threatgraph", "site", "--serve", "--renderer", "wasm",
+                             "--dev-addr", f"127.0.0.1:{port}"], cwd=project.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/threat-TH-SQLI.html"
+        _wait_for(url, "SQL injection")
+        path = project.root / "threats" / "main.yaml"
+        path.write_text(path.read_text().replace("SQL injection", "SQL injection through the ORM"))
+        _wait_for(url, "SQL injection through the ORM")
+        path.write_text("threats: [\n")  # a broken save keeps the last good pages
+        time.sleep(3)
+        assert "SQL injection through the ORM" in _get(url)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

