@@ -46,8 +46,10 @@ ext_runner = ExternalEntity("GitHub Actions runner and step env", inBoundary=tb_
                             description="Starts awf as root via sudo -E; holds the job's secrets.")
 awf_cli = Process("awf CLI (root)", inBoundary=tb_vm,
                   description="Node CLI that writes configs, installs host rules and drives Docker.")
-dockerd = Process("Docker daemon and socket", inBoundary=tb_vm,
-                  description="Root-equivalent API at /var/run/docker.sock (Z3).")
+dockerd = Process("Docker daemon", inBoundary=tb_vm,
+                  description="Root-equivalent container runtime (Z3).")
+docker_socket = Datastore("Docker API socket /var/run/docker.sock", inBoundary=tb_vm,
+                          description="Whoever can write to it controls the host; masked with /dev/null in the chroot.")
 docker_dns = Process("Docker embedded DNS (127.0.0.11)", inBoundary=tb_vm,
                      description="Forwards container lookups to the resolvers set in compose `dns:`.")
 host_fw = Process("Host netfilter chain FW_WRAPPER", inBoundary=tb_vm,

@@ -6,7 +6,7 @@ from pytm import Dataflow
 
 from .components import (
     agent, agent_env, agent_init, agent_output, apiproxy, apiproxy_logs, awf_cli, ca_cert, ca_key,
-    cloud_metadata, compose_secrets, container_images, ctr_fw, docker_dns, dockerd, dns_names, ds_apiproxy_log,
+    cloud_metadata, compose_secrets, container_images, ctr_fw, docker_dns, docker_socket, dockerd, dns_names, ds_apiproxy_log,
     ds_ca, ds_chroot_view, ds_creds, ds_host_tmp, ds_klog, ds_squid_log, ds_workdir, ext_allowed,
     ext_blocked, ext_dns, ext_llm, ext_mcpgw, ext_reg, ext_runner, github_token, host_files, host_fw,
     host_resolver, host_services, kernel_log, mcp_gateway_key, mcp_stdio, mcp_traffic, oidc_request, oneshot,
@@ -29,8 +29,10 @@ runner_env_to_cli = flow(ext_runner, awf_cli, "F01 step env to awf (sudo -E)", p
                          data=[github_token, provider_keys, mcp_gateway_key, oidc_request])
 cli_writes_workdir = flow(awf_cli, ds_workdir, "F02 write compose file, squid.conf, seccomp", protocol="file",
                           data=[compose_secrets, squid_conf])
-cli_to_dockerd = flow(awf_cli, dockerd, "F03 compose up / logs / wait", protocol="unix-socket",
+cli_to_dockerd = flow(awf_cli, docker_socket, "F03 compose up / logs / wait", protocol="unix-socket",
                       authenticated=True, data=[compose_secrets])
+socket_to_dockerd = flow(docker_socket, dockerd, "Docker API requests to the daemon", protocol="unix-socket",
+                         data=[compose_secrets])
 cli_installs_host_rules = flow(awf_cli, host_fw, "F04 install FW_WRAPPER rules", protocol="exec",
                                data=[rule_set])
 cli_resolves_domains = flow(awf_cli, host_resolver, "F05 getent hosts for allowed domains", protocol="exec",
@@ -113,7 +115,7 @@ x_agent_ipv6 = flow(agent, ext_blocked, "IPv6 egress around IPv4-only rules", pr
                     data=[workspace_source], attack=True)
 x_squid_blocked_domain = flow(squid, ext_blocked, "Proxy request to a non-allow-listed domain",
                               protocol="HTTPS", port=443, data=[prompts, workspace_source], attack=True)
-x_agent_docker_socket = flow(agent, dockerd, "Docker API through a reachable socket", protocol="unix-socket",
+x_agent_docker_socket = flow(agent, docker_socket, "Docker API through a reachable socket", protocol="unix-socket",
                              attack=True)
 x_agent_reads_creds = flow(ds_creds, agent, "Read on-disk credential files",
                            protocol="bind-mount", data=[credential_files], attack=True)

@@ -153,7 +153,7 @@ def test_firewall_site_builds_strict():
         src = Path(tmp) / "src"
         diagrams = site.write_sources(a, src, REPO / "site", "auto")
         assert len(diagrams.items) == 1 + len(a.catalog.threats) + len(a.model.elements) + len(a.model.flows) \
-            + len(a.model.boundaries)
+            + len(a.model.boundaries) + len(a.analysis.paths)
         site.build(src, Path(tmp) / "site")
         index = (Path(tmp) / "site" / "index.html").read_text(encoding="utf-8")
         assert "Agent workload (AI CLI and children)" in index and 'class="tg-diagram"' in index

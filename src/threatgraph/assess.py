@@ -65,6 +65,7 @@ class Assessment:
     today: dt.date
     source_label: str | None = None
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
+    analysis: Any = None  # threatgraph.analysis.run.Analysis, added by the pipeline
 
     @property
     def passed(self) -> bool:

@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
+    p = sub.add_parser("paths", help="invariants, attack paths and single points of failure")
+    _common(p)
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+
+    p = sub.add_parser("export", help="export the model graph (graphml, json)")
+    _common(p)
+    p.add_argument("--format", choices=["graphml", "json"], default="json")
+    p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
     p = sub.add_parser("schema", help="write the catalogs' JSON Schemas")
     p.add_argument("--out", type=Path, default=Path("schemas"))
     p.add_argument("--check", action="store_true", help="exit 1 if the files on disk are out of date")
@@ -187,6 +196,34 @@ def cmd_site(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_paths(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import paths
+
+    a = pipeline.check(_config(args), use_evidence=not args.no_evidence)
+    _print_warnings(a.warnings)
+    render = {"json": paths.render_json, "markdown": paths.render_markdown, "text": paths.render_text}[args.format]
+    sys.stdout.write(render(a))
+    broken = a.analysis is not None and any(not i.holds for i in a.analysis.invariants)
+    return EXIT_POLICY if broken else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import export
+
+    inputs = pipeline.load_inputs(_config(args))
+    text = export.render(inputs.model, args.format)
+    if args.out:
+        from threatgraph.fsutil import write_atomic
+
+        write_atomic(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from threatgraph import pipeline
     from threatgraph.render import listing
@@ -237,7 +274,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "check": cmd_check, "report": cmd_report, "build": cmd_build, "site": cmd_site, "list": cmd_list,
+    "check": cmd_check, "report": cmd_report, "build": cmd_build, "site": cmd_site, "paths": cmd_paths,
+    "export": cmd_export, "list": cmd_list,
     "explain": cmd_explain, "schema": cmd_schema,
 }
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from threatgraph.analysis.run import analyse
 from threatgraph.assess import Assessment, assess
 from threatgraph.catalog.definitions import today
 from threatgraph.catalog.loader import Catalog, load_catalog
@@ -59,5 +60,7 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
         close = getattr(source, "close", None)
         if close:
             close()
-    return assess(inputs.model, inputs.catalog, mapping, evidence, config.policy, today(),
-                  source.label if source else None, inputs.warnings)
+    a = assess(inputs.model, inputs.catalog, mapping, evidence, config.policy, today(),
+               source.label if source else None, inputs.warnings)
+    analysis = analyse(a, config.policy.require_crossing_threats)
+    return replace(a, analysis=analysis, violations=a.violations + tuple(analysis.violations))

@@ -36,7 +36,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "markdown_extensions": ["tables", "admonition", "toc"],
 }
 NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mitigations.md"},
-       {"Coverage matrix": "matrix.md"}, {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
+       {"Coverage matrix": "matrix.md"}, {"Attack paths": "paths.md"}, {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
        {"Model": [{"Elements": "elements.md"}, {"Flows": "flows.md"}, {"Boundaries": "boundaries.md"},
                   {"Data": "data.md"}]}]
 

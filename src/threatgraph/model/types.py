@@ -97,6 +97,7 @@ class Model:
     flows: Mapping[str, Flow]
     data: Mapping[str, DataAsset]
     extras: Mapping[str, Any] = field(default_factory=_frozen)
+    declarations: Any = None  # threatgraph.declare.Resolved, when the model declares any
 
     def node(self, ident: str) -> Element | Boundary | None:
         return self.elements.get(ident) or self.boundaries.get(ident)

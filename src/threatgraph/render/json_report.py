@@ -7,6 +7,7 @@ from typing import Any
 
 from threatgraph import __version__
 from threatgraph.assess import Assessment
+from threatgraph.render import paths
 
 
 def coverage_document(a: Assessment) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "threats": threats,
         "mitigations": mitigations,
         "decisions": decisions,
+        "analysis": paths.document(a),
         "warnings": [w.format() for w in a.warnings],
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from threatgraph.assess import STATUSES, SUMMARY_KEY, Assessment
+from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
 
 ICON = {"mitigated": "✅", "partially-mitigated": "🟡", "unmitigated": "❌", "accepted": "🔵",
@@ -85,6 +86,8 @@ def render(a: Assessment, title: str | None = None) -> str:
                              f"{ICON.get(r.result, '')} {r.result}", md_code(r.where) if r.where else "",
                              md(r.detail)]))
     out.append("")
+    if a.analysis is not None:
+        out.append(paths.render_markdown(a))
     if c.decisions:
         out.append("## Decisions")
         out.append("")

@@ -146,6 +146,7 @@ def generate(a: Assessment, svg_for: SvgFor) -> dict[str, str]:
         pages[page("boundary", bid) + ".md"] = _boundary_page(a, bid, svg_for)
 
     pages["matrix.md"] = _matrix(a)
+    pages["paths.md"] = _paths(a, svg_for)
     pages["evidence.md"] = _evidence(a)
     pages["decisions.md"] = _decisions(a)
     pages["data.md"] = _data(a)
@@ -360,3 +361,22 @@ def _data(a: Assessment) -> str:
         flows = ", ".join(_link("flow", f) for f, x in a.model.flows.items() if did in x.data)
         out.append(_row([md(d.name), d.classification, "yes" if d.is_credentials else "", flows]))
     return "\n".join(out) + "\n"
+
+
+def _paths(a: Assessment, svg_for: SvgFor) -> str:
+    from threatgraph.render import paths
+
+    out = [_front("Attack paths and invariants"), "# Attack paths and invariants\n",
+           "Computed with networkx from the model and the coverage: an attack edge is a path only while no "
+           "full-strength mitigation blocks it; a step moves an attacker only where an open spoofing, tampering or "
+           "elevation threat allows it, reads a store through an open disclosure threat, or leaks data out.\n",
+           paths.render_markdown(a, links=True)]
+    if a.analysis is not None and a.analysis.paths:
+        out.append("## One diagram per path\n")
+        for n, p in enumerate(a.analysis.paths, 1):
+            ids = frozenset(p.nodes) | frozenset(s["flow"] for s in p.steps)
+            title = f"Path {n}: " + " -> ".join(p.nodes)
+            out.append(f"### Path {n}: {md(' → '.join(p.nodes))} ({'blocked' if p.blocked else 'open'})\n")
+            name = f"path-{n}"
+            out.append(_figure(svg_for(name, dot.dfd(a, dot.Focus(ids, ids, title), name="path")), name))
+    return "\n".join(out)

@@ -1,0 +1,83 @@
+"""Defence in depth: how many independent mitigations stand behind each high or critical
+pair, and which single controls would, by failing alone, open a path from an entry point to
+a target (single points of failure). Also answers "if this element is bypassed, what still
+stops the flow, and what leaks anyway?" for each always-through invariant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from threatgraph.analysis.graph import FlowPairs, flow_graph, reach_graph, reach_path, reach_steps, traversal
+from threatgraph.assess import Assessment
+
+
+@dataclass(frozen=True)
+class SinglePointOfFailure:
+    mitigation: str
+    opens: tuple[dict[str, Any], ...]  # one entry per (entry, target) it alone guards, with the path
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mitigation": self.mitigation, "opens": list(self.opens)}
+
+
+def independent_mitigations(a: Assessment) -> list[dict[str, Any]]:
+    rows = []
+    for p in a.pairs:
+        if p.severity not in ("high", "critical"):
+            continue
+        active = sorted(m for m in p.mitigations if a.mitigation_states[m].strength in ("full", "partial"))
+        rows.append({"threat": p.threat, "target": p.target.id, "severity": p.severity, "status": p.status,
+                     "independent_mitigations": len(active), "mitigations": active})
+    rows.sort(key=lambda r: (r["independent_mitigations"], r["threat"], r["target"]))
+    return rows
+
+
+def single_points_of_failure(a: Assessment, fp: FlowPairs) -> list[SinglePointOfFailure]:
+    decl = a.model.declarations
+    if decl is None:
+        return []
+    g_now = reach_graph(a.model, traversal(a, fp))
+    closed = [(e, t) for e in decl.entry_points for t in decl.targets
+              if e != t and reach_path(g_now, [e], [t]) is None]
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in sorted(fp.sole_blockers()):
+        g = reach_graph(a.model, traversal(a, fp, failed=[m]))
+        for e, t in closed:
+            path = reach_path(g, [e], [t])
+            if path is not None:
+                found[m].append({"entry": e, "target": t, "path": reach_steps(g, path)})
+    return [SinglePointOfFailure(m, tuple(v)) for m, v in sorted(found.items())]
+
+
+def bypass(a: Assessment, fp: FlowPairs) -> list[dict[str, Any]]:
+    """For each always-through invariant, imagine its `via` elements bypassed: the last hops
+    into the targets that are still blocked (and by which controls), those that are open, and
+    any other open egress from the sources to elements outside every boundary (DNS, say)."""
+    decl = a.model.declarations
+    if decl is None:
+        return []
+    out = []
+    m = a.model
+    outside = {e for e, x in m.elements.items() if not x.boundaries}
+    for inv in decl.invariants:
+        if inv.kind != "always_through":
+            continue
+        g = flow_graph(m, m.flows)
+        g.remove_nodes_from(inv.via)
+        reachable = set().union(*(nx.descendants(g, s) | {s} for s in inv.sources if s in g))
+        targets = set(inv.targets)
+        last_hops = sorted(f for u, v, d in g.edges(data=True) if u in reachable and v in targets for f in d["flows"])
+
+        def blocked(fid: str) -> bool:
+            return m.flows[fid].attack and bool(fp.blockers(fid))
+
+        other = sorted(f for u, v, d in g.edges(data=True) if u in set(inv.sources) and v in outside - targets
+                       for f in d["flows"] if not blocked(f))
+        out.append({"invariant": inv.name, "bypassed": list(inv.via),
+                    "still_blocked": [{"flow": f, "blocked_by": sorted(fp.blockers(f))} for f in last_hops if blocked(f)],
+                    "open": [f for f in last_hops if not blocked(f)], "other_open_egress": other})
+    return out

@@ -1,0 +1,50 @@
+"""All graph analyses for one assessment, and the policy violations they add."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from threatgraph.analysis import depth, invariants, paths
+from threatgraph.analysis.graph import FlowPairs, traversal
+from threatgraph.assess import Assessment
+
+
+@dataclass(frozen=True)
+class Analysis:
+    crossings: list[dict[str, Any]]
+    invariants: list[invariants.InvariantResult]
+    paths: list[paths.AttackPath]
+    single_points_of_failure: list[depth.SinglePointOfFailure]
+    defence_in_depth: list[dict[str, Any]]
+    bypass: list[dict[str, Any]]
+    violations: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invariants": [i.to_json() for i in self.invariants],
+                "paths": [p.to_json() for p in self.paths],
+                "single_points_of_failure": [s.to_json() for s in self.single_points_of_failure],
+                "defence_in_depth": self.defence_in_depth, "bypass": self.bypass, "crossings": self.crossings}
+
+
+def crossings(a: Assessment) -> list[dict[str, Any]]:
+    threats: dict[str, list[str]] = {}
+    for p in a.pairs:
+        threats.setdefault(p.target.id, []).append(p.threat)
+    return [{"flow": fid, "source": f.source, "sink": f.sink, "crosses": list(f.crosses), "attack": f.attack,
+             "threats": sorted(set(threats.get(fid, [])))} for fid, f in a.model.flows.items() if f.crosses]
+
+
+def analyse(a: Assessment, require_crossing_threats: bool = False) -> Analysis:
+    fp = FlowPairs.of(a)
+    now = traversal(a, fp)
+    decl = a.model.declarations
+    inv_results = [invariants.check(inv, a.model, now) for inv in (decl.invariants if decl else ())]
+    cross = crossings(a)
+    violations = [f"invariant broken: {r.name} ({r.detail})" for r in inv_results if not r.holds]
+    if require_crossing_threats:
+        violations += [f"flow {c['flow']} crosses {', '.join(c['crosses'])} but no threat is mapped to it "
+                       "(require_crossing_threats)" for c in cross if not c["threats"]]
+    return Analysis(cross, inv_results, paths.attack_paths(a, now, decl.k_paths if decl else 3),
+                    depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
+                    depth.bypass(a, fp), violations)

@@ -1,0 +1,120 @@
+"""`threatgraph paths` and the report sections on invariants, attack paths, single points of
+failure, defence in depth and boundary crossings (text, JSON and Markdown)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from threatgraph.assess import Assessment
+from threatgraph.render.escape import md, md_code, visible
+
+
+def document(a: Assessment) -> dict[str, Any]:
+    return a.analysis.to_json() if a.analysis is not None else {
+        "invariants": [], "paths": [], "single_points_of_failure": [], "defence_in_depth": [], "bypass": [],
+        "crossings": []}
+
+
+def render_json(a: Assessment) -> str:
+    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+
+
+def _step_text(s: dict[str, Any]) -> str:
+    state = "BLOCKED by " + ", ".join(s["blocked_by"]) if s["blocked"] else "open"
+    threats = ", ".join(f"{t['threat']} ({t['status']})" for t in s["threats"]) or "no threat mapped"
+    return f"{s['from']} -[{s['flow']}, {s['step']}]-> {s['to']}: {state}; {threats}"
+
+
+def render_text(a: Assessment) -> str:
+    d = document(a)
+    v = visible
+    lines = ["invariants:"]
+    for i in d["invariants"] or [{"name": "(none declared)", "holds": True, "detail": ""}]:
+        lines.append(f"  {'holds ' if i['holds'] else 'BROKEN'}  {v(i['name'])}")
+        if not i["holds"]:
+            lines.append(f"          counterexample: {v(i['detail'])}")
+    lines.append("")
+    lines.append("attack paths (open first):")
+    for p in d["paths"]:
+        lines.append(f"  {'blocked' if p['blocked'] else 'OPEN   '} risk {p['residual_risk']:<8} "
+                     f"{v(' -> '.join(p['nodes']))}")
+        for s in p["steps"]:
+            lines.append(f"      {v(_step_text(s))}")
+    lines.append("")
+    lines.append("single points of failure (one control failing opens a path):")
+    for s in d["single_points_of_failure"] or [{"mitigation": "(none)", "opens": []}]:
+        opens = ", ".join(f"{o['entry']} -> {o['target']}" for o in s["opens"])
+        lines.append(f"  {v(s['mitigation'])}" + (f": {v(opens)}" if opens else ""))
+    for b in d["bypass"]:
+        lines.append("")
+        lines.append(f"if {', '.join(b['bypassed'])} is bypassed ({v(b['invariant'])}):")
+        for x in b["still_blocked"]:
+            lines.append(f"  {v(x['flow'])} still blocked by {', '.join(x['blocked_by'])}")
+        for f in b["open"]:
+            lines.append(f"  {v(f)} OPEN")
+        if b["other_open_egress"]:
+            lines.append(f"  other open egress: {v(', '.join(b['other_open_egress']))}")
+    thin = [r for r in d["defence_in_depth"] if r["independent_mitigations"] <= 1]
+    lines.append("")
+    lines.append(f"high/critical pairs with at most one mitigation: {len(thin)} of {len(d['defence_in_depth'])}")
+    for r in thin[:15]:
+        lines.append(f"  {r['independent_mitigations']}  {v(r['threat'])} on {v(r['target'])} ({r['status']})")
+    return "\n".join(lines) + "\n"
+
+
+def _link(kind: str, ident: str, links: bool) -> str:
+    if not links:
+        return md_code(ident)
+    from threatgraph.render.pages import page
+
+    return f"[{md(ident)}]({page(kind, ident)}.md)"
+
+
+def _target(a: Assessment, ident: str, links: bool) -> str:
+    kind = "flow" if ident in a.model.flows else "boundary" if ident in a.model.boundaries else "element"
+    return _link(kind, ident, links)
+
+
+def render_markdown(a: Assessment, links: bool = False, heading: str = "##") -> str:
+    """Report sections; with `links` (the site) ids link to their pages."""
+    d = document(a)
+    out = [f"{heading} Invariants", ""]
+    if not d["invariants"]:
+        out.append("None declared in the model.")
+    for i in d["invariants"]:
+        mark = "holds" if i["holds"] else "**BROKEN**"
+        out.append(f"- {mark}: {md(i['name'])}" + ("" if i["holds"] else f"; counterexample: {md_code(i['detail'])}"))
+    out += ["", f"{heading} Attack paths", ""]
+    if not d["paths"]:
+        out.append("No entry points or targets declared, or no path between them.")
+    else:
+        out.append("| path | state | residual risk | steps |")
+        out.append("| --- | --- | --- | --- |")
+        for p in d["paths"]:
+            path = " → ".join(_target(a, n, links) for n in p["nodes"])
+            steps = "<br>".join(
+                f"{_link('flow', s['flow'], links)} ({s['step']}): "
+                + ("blocked by " + ", ".join(_link('mitigation', m, links) for m in s["blocked_by"]) if s["blocked"]
+                   else "open") for s in p["steps"])
+            out.append(f"| {path} | {'blocked' if p['blocked'] else '**open**'} | {p['residual_risk']} | {steps} |")
+    out += ["", f"{heading} Single points of failure", ""]
+    if not d["single_points_of_failure"]:
+        out.append("No single control, failing alone, opens a path from an entry point to a target.")
+    for s in d["single_points_of_failure"]:
+        opens = ", ".join(f"{_target(a, o['entry'], links)} → {_target(a, o['target'], links)}" for o in s["opens"])
+        out.append(f"- {_link('mitigation', s['mitigation'], links)} alone guards {opens}")
+    for b in d["bypass"]:
+        out += ["", f"{heading} If {', '.join(md(x) for x in b['bypassed'])} is bypassed", ""]
+        for x in b["still_blocked"]:
+            out.append(f"- {_link('flow', x['flow'], links)} is still blocked by "
+                       + ", ".join(_link("mitigation", m, links) for m in x["blocked_by"]))
+        for f in b["open"]:
+            out.append(f"- {_link('flow', f, links)} is **open**")
+        if b["other_open_egress"]:
+            out.append("- other open egress: " + ", ".join(_link("flow", f, links) for f in b["other_open_egress"]))
+    out += ["", f"{heading} Boundary crossings", "", "| flow | crosses | threats |", "| --- | --- | --- |"]
+    for c in d["crossings"]:
+        threats = ", ".join(_link("threat", t, links) for t in c["threats"]) or "**none (unanalysed)**"
+        out.append(f"| {_link('flow', c['flow'], links)} | {', '.join(md(b) for b in c['crosses'])} | {threats} |")
+    return "\n".join(out) + "\n"
