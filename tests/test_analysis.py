@@ -162,3 +162,54 @@ def test_export_graphml_and_json(project, run, tmp_path):
     assert g.nodes["app"]["boundaries"] == "inner,dmz"
     doc = json.loads(run("export", "--format", "json", cwd=project.root).out)
     assert {e["key"] for e in doc["edges"]} == {"login", "web_to_app", "app_to_db", "bypass"}
+
+
+def _random_project(project, rnd):
+    lines = ["from pytm import TM, Process, Datastore, Dataflow",
+             "from threatgraph.declare import Declarations", "tm = TM('random')"]
+    for i in range(10):
+        kind = "Datastore" if i in (3, 8, 9) else "Process"
+        lines.append(f"e{i} = {kind}('E{i}')")
+    attack, normal = [], []
+    for f in range(18):
+        u, v = rnd.sample(range(10), 2)
+        is_attack = rnd.random() < 0.5
+        lines.append(f"f{f} = Dataflow(e{u}, e{v}, 'F{f}', isAttack={is_attack})")
+        (attack if is_attack else normal).append(f"f{f}")
+    lines.append("analysis = Declarations(entry_points=[e0, e1], targets=[e7, e8, e9])")
+    project.write("model.py", "\n".join(lines) + "\n")
+    threats = ["threats:"]
+    for t, fid in enumerate(attack + normal):
+        stride = rnd.choice(["tampering", "information_disclosure", "elevation_of_privilege"])
+        mits = rnd.sample(["M0", "M1", "M2", "M3", "M4"], rnd.randint(0, 2))
+        threats.append(f"  - {{id: T{t}, title: t, stride: [{stride}], severity: high, "
+                       f"applies_to: [{{flows: {fid}}}], mitigations: [{', '.join(mits)}]}}")
+    project.write("threats/main.yaml", "\n".join(threats) + "\n")
+    project.write("mitigations/main.yaml", "mitigations:\n" + "".join(
+        f"  - {{id: M{i}, title: m, status: {'implemented' if i < 4 else 'planned'}}}\n" for i in range(5)))
+
+
+def test_single_points_of_failure_match_a_brute_force_search(project):
+    import random
+
+    from threatgraph.analysis import depth, graph
+
+    seen = 0
+    for seed in range(25):
+        _random_project(project, random.Random(seed))
+        a = pipeline.check(load_config(project.root), use_evidence=False)
+        fp = graph.FlowPairs.of(a)
+        fast = {s.mitigation: sorted((o["entry"], o["target"]) for o in s.opens)
+                for s in depth.single_points_of_failure(a, fp)}
+        decl = a.model.declarations
+        g0 = graph.reach_graph(a.model, graph.traversal(a, fp))
+        closed = [(e, t) for e in decl.entry_points for t in decl.targets if graph.reach_path(g0, [e], [t]) is None]
+        slow = {}
+        for m in sorted(fp.sole_blockers()):
+            g = graph.reach_graph(a.model, graph.traversal(a, fp, failed=[m]))
+            hits = sorted((e, t) for e, t in closed if graph.reach_path(g, [e], [t]) is not None)
+            if hits:
+                slow[m] = hits
+        assert fast == slow, seed
+        seen += len(slow)
+    assert seen > 5  # the random models do exercise single points of failure

@@ -11,7 +11,16 @@ from typing import Any
 
 import networkx as nx
 
-from threatgraph.analysis.graph import FlowPairs, flow_graph, reach_graph, reach_path, reach_steps, traversal
+from threatgraph.analysis.graph import (
+    CONTROLLED,
+    LEAKED,
+    FlowPairs,
+    flow_graph,
+    reach_graph,
+    reach_path,
+    reach_steps,
+    traversal,
+)
 from threatgraph.assess import Assessment
 
 
@@ -37,20 +46,52 @@ def independent_mitigations(a: Assessment) -> list[dict[str, Any]]:
 
 
 def single_points_of_failure(a: Assessment, fp: FlowPairs) -> list[SinglePointOfFailure]:
+    """Controls whose failure alone opens a path from an entry point to a target that is
+    closed today. Reachability is computed once; a control's failure only adds the steps it
+    alone was blocking, and a new path must start its first new step inside what an entry
+    point already reaches, so most controls are settled without a new search."""
     decl = a.model.declarations
     if decl is None:
         return []
-    g_now = reach_graph(a.model, traversal(a, fp))
-    closed = [(e, t) for e in decl.entry_points for t in decl.targets
-              if e != t and reach_path(g_now, [e], [t]) is None]
+    now = traversal(a, fp)
+    g_now = reach_graph(a.model, now)
+    m = a.model
+    reach_from = {e: nx.descendants(g_now, (e, CONTROLLED)) | {(e, CONTROLLED)} for e in decl.entry_points
+                  if (e, CONTROLLED) in g_now}
+    closed = [(e, t) for e in reach_from for t in decl.targets
+              if e != t and not ({(t, CONTROLLED), (t, LEAKED)} & reach_from[e])]
+    if not closed:
+        return []
+    current = {"forward": now.forward, "read": now.read, "leak": now.leak}
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in sorted(fp.sole_blockers()):
-        g = reach_graph(a.model, traversal(a, fp, failed=[m]))
-        for e, t in closed:
+    for control, opened in sorted(fp.opened_by(m).items()):
+        new_edges = []
+        for fid, way in opened:
+            if fid in current[way]:
+                continue
+            f = m.flows[fid]
+            if way == "forward":
+                new_edges.append(((f.source, CONTROLLED), (f.sink, CONTROLLED), fid))
+            elif way == "read":
+                new_edges.append(((f.sink, CONTROLLED), (f.source, CONTROLLED), fid))
+            else:
+                new_edges.append(((f.source, CONTROLLED), (f.sink, LEAKED), fid))
+        if not new_edges:
+            continue
+        pending = [(e, t) for e, t in closed if any(u in reach_from[e] for u, _, _ in new_edges)]
+        if not pending:
+            continue
+        g = g_now.copy()
+        for u, v, fid in new_edges:
+            if g.has_edge(u, v):
+                g[u][v]["flows"] = [*g[u][v]["flows"], fid]
+            else:
+                g.add_edge(u, v, flows=[fid])
+        for e, t in pending:
             path = reach_path(g, [e], [t])
             if path is not None:
-                found[m].append({"entry": e, "target": t, "path": reach_steps(g, path)})
-    return [SinglePointOfFailure(m, tuple(v)) for m, v in sorted(found.items())]
+                found[control].append({"entry": e, "target": t, "path": reach_steps(g, path)})
+    return [SinglePointOfFailure(c, tuple(v)) for c, v in sorted(found.items())]
 
 
 def bypass(a: Assessment, fp: FlowPairs) -> list[dict[str, Any]]:

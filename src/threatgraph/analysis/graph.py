@@ -71,6 +71,34 @@ class FlowPairs:
     def sole_blockers(self) -> set[str]:
         return {next(iter(b)) for ps in self.pairs.values() for _, b, fp in ps if len(b) == 1 and not fp}
 
+    def opened_by(self, model: Model) -> dict[str, list[tuple[str, str]]]:
+        """Per control, the (flow, way) steps its failure alone would open, where `way` is
+        "forward", "read" or "leak". One pass over the pairs; used to test failures
+        incrementally instead of rebuilding the reach graph per control."""
+        out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for fid, ps in self.pairs.items():
+            f = model.flows[fid]
+            store_source = f.source in model.elements and model.elements[f.source].kind == "datastore"
+            if f.attack:
+                blk = self.blockers(fid)
+                if len(blk) == 1 and "(false positive)" not in blk:
+                    m = next(iter(blk))
+                    out[m] |= {(fid, "forward")} | ({(fid, "read")} if store_source else set())
+                    if any(stride & READS for stride, _, _ in ps):
+                        out[m].add((fid, "leak"))
+                continue
+            for stride, blk, fp in ps:
+                if len(blk) != 1 or fp:
+                    continue
+                m = next(iter(blk))
+                if stride & MOVES:
+                    out[m].add((fid, "forward"))
+                if stride & READS:
+                    out[m].add((fid, "leak"))
+                    if store_source:
+                        out[m].add((fid, "read"))
+        return {m: sorted(v) for m, v in out.items()}
+
     def open_with(self, fid: str, kinds: set[str], failed: frozenset[str]) -> bool:
         return any(stride & kinds and not (blk - failed) and not fp for stride, blk, fp in self.pairs.get(fid, []))
 
