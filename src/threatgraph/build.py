@@ -20,6 +20,7 @@ from threatgraph.render import json_report, markdown
 class BuildResult:
     passed: bool
     coverage: float
+    violations: tuple[str, ...]
     warnings: tuple[Problem, ...]
     diagrams: int
     timings: dict[str, float]
@@ -48,4 +49,5 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
         shutil.rmtree(src)
     log(f"wrote {out}/reports (coverage.md, coverage.json), {out}/diagrams ({len(diagrams.items)} DOT+SVG)"
         + (f", {out}/site (open {out}/site/index.html)" if with_site else ""))
-    return BuildResult(a.passed, float(a.summary["coverage"]), a.warnings, len(diagrams.items), timings)
+    return BuildResult(a.passed, float(a.summary["coverage"]), a.violations, a.warnings, len(diagrams.items),
+                       {k: round(v, 3) for k, v in timings.items()})

@@ -47,12 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="assess coverage; exit 1 when the policy fails")
     _common(p)
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
+    p.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
+    p.add_argument("--base", help="git revision of this project to compare with (policy no_new_unmitigated)")
 
     p = sub.add_parser("report", help="write coverage.md and coverage.json")
     _common(p)
     p.add_argument("--out", type=Path, help="output folder (default: <out>/reports)")
     p.add_argument("--gate", action="store_true", help="exit 1 when the policy fails")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="how to report what was written")
 
     p = sub.add_parser("build", help="the main job: check, reports, diagrams and site into build/")
     _common(p)
@@ -61,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renderer", choices=["auto", "dot", "wasm"], default="auto",
                    help="SVG renderer: system dot, embedded Graphviz (wasm), or auto (dot when installed)")
     p.add_argument("--no-site", action="store_true", help="reports and diagrams only")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="how to report what was written")
 
     p = sub.add_parser("site", help="generate the docs site and build it with mkdocs --strict")
     _common(p)
@@ -83,10 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
-    p = sub.add_parser("export", help="export the model graph (graphml, json)")
+    p = sub.add_parser("export", help="export the model (graphml, json node-link, Open Threat Model)")
     _common(p)
-    p.add_argument("--format", choices=["graphml", "json"], default="json")
+    p.add_argument("--format", choices=["graphml", "json", "otm"], default="json")
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    p = sub.add_parser("diff", help="compare two revisions of this project (threats, coverage, evidence)")
+    _common(p)
+    p.add_argument("base", help="git revision to compare against (e.g. origin/main)")
+    p.add_argument("head", nargs="?", help="git revision (default: the working tree)")
+    p.add_argument("--source-base", help="revision of --source to read for the base side (default: as head)")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--output", type=Path, help="write the report to this file")
 
     p = sub.add_parser("schema", help="write the catalogs' JSON Schemas")
     p.add_argument("--out", type=Path, default=Path("schemas"))
@@ -119,18 +131,36 @@ def _print_warnings(warnings: Sequence[Problem]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from threatgraph import pipeline
-    from threatgraph.render import json_report, markdown, text
+    from threatgraph.render import json_report, markdown, sarif, text
 
     config = _config(args)
     a = pipeline.check(config, use_evidence=not args.no_evidence)
+    if args.base:
+        from threatgraph import diff
+
+        change = diff.compare_revisions(config, args.base, None, use_evidence=not args.no_evidence)
+        a = diff.apply_policy(a, change, config.policy)
     _print_warnings(a.warnings)
     if args.format == "json":
-        sys.stdout.write(json_report.render(a))
+        out = json_report.render(a)
     elif args.format == "markdown":
-        sys.stdout.write(markdown.render(a))
+        out = markdown.render(a)
+    elif args.format == "sarif":
+        out = sarif.render(a, config.policy.require_crossing_threats)
     else:
-        sys.stdout.write(text.render(a, colour=text.use_colour(sys.stdout)))
+        out = text.render(a, colour=args.output is None and text.use_colour(sys.stdout))
+    _emit(out, args.output)
     return EXIT_OK if a.passed else EXIT_POLICY
+
+
+def _emit(text_out: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text_out)
+    else:
+        from threatgraph.fsutil import write_atomic
+
+        write_atomic(output, text_out)
+        print(f"wrote {output}", file=sys.stderr)
 
 
 def _write_reports(a: Any, folder: Path) -> list[Path]:
@@ -151,10 +181,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     a = pipeline.check(config, use_evidence=not args.no_evidence)
     _print_warnings(a.warnings)
     out = args.out or (config.root / config.out / "reports")
-    for path in _write_reports(a, out):
-        print(f"wrote {path}")
-    print(f"policy: {'passed' if a.passed else 'FAILED'}; coverage {a.summary['coverage']:.1%}")
+    written = _write_reports(a, out)
+    _summary(args.format, [str(p) for p in written], a.passed, float(a.summary["coverage"]), list(a.violations))
     return EXIT_POLICY if (args.gate and not a.passed) else EXIT_OK
+
+
+def _summary(fmt: str, written: list[str], passed: bool, coverage: float, violations: list[str],
+             **extra: object) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"written": written, "policy": {"passed": passed, "violations": violations},
+                                     "coverage": coverage, **extra}, indent=2) + "\n")
+        return
+    for path in written:
+        print(f"wrote {path}")
+    print(f"policy: {'passed' if passed else 'FAILED'}; coverage {coverage:.1%}")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -162,10 +202,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = _config(args)
     out = args.out or (config.root / config.out)
+    log = (lambda _msg: None) if args.format == "json" else print
     result = build.build_all(config, out, use_evidence=not args.no_evidence, renderer=args.renderer,
-                             with_site=not args.no_site, log=print)
+                             with_site=not args.no_site, log=log)
     _print_warnings(result.warnings)
-    print(f"policy: {'passed' if result.passed else 'FAILED'}; coverage {result.coverage:.1%}")
+    written = [str(out / "reports"), str(out / "diagrams")] + ([] if args.no_site else [str(out / "site")])
+    _summary(args.format, written if args.format == "json" else [], result.passed, result.coverage,
+             list(result.violations), diagrams=result.diagrams, timings=result.timings)
     return EXIT_POLICY if (args.gate and not result.passed) else EXIT_OK
 
 
@@ -210,18 +253,29 @@ def cmd_paths(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from threatgraph import pipeline
-    from threatgraph.render import export
+    from threatgraph.render import export, otm
 
-    inputs = pipeline.load_inputs(_config(args))
-    text = export.render(inputs.model, args.format)
-    if args.out:
-        from threatgraph.fsutil import write_atomic
-
-        write_atomic(args.out, text)
-        print(f"wrote {args.out}")
+    config = _config(args)
+    if args.format == "otm":
+        text_out = otm.render(pipeline.check(config, use_evidence=not args.no_evidence))
     else:
-        sys.stdout.write(text)
+        text_out = export.render(pipeline.load_inputs(config).model, args.format)
+    if args.out:
+        _emit(text_out, args.out)
+    else:
+        sys.stdout.write(text_out)
     return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from threatgraph import diff
+
+    config = _config(args)
+    change = diff.compare_revisions(config, args.base, args.head, use_evidence=not args.no_evidence,
+                                    source_base=args.source_base)
+    render = {"json": diff.render_json, "markdown": diff.render_markdown, "text": diff.render_text}[args.format]
+    _emit(render(change), args.output)
+    return EXIT_POLICY if diff.fails(change, config.policy) else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -274,7 +328,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "check": cmd_check, "report": cmd_report, "build": cmd_build, "site": cmd_site, "paths": cmd_paths,
+    "check": cmd_check, "report": cmd_report, "build": cmd_build, "site": cmd_site, "paths": cmd_paths, "diff": cmd_diff,
     "export": cmd_export, "list": cmd_list,
     "explain": cmd_explain, "schema": cmd_schema,
 }

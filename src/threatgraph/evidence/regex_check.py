@@ -40,7 +40,7 @@ def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
 def _closest_line(pattern: str, text: str) -> int | None:
     """Where a missing match most likely belonged: the first line holding the pattern's
     longest literal word."""
-    words = sorted(stdlib_re.findall(r"[A-Za-z_][A-Za-z0-9_]{3,}", pattern), key=len, reverse=True)
+    words = sorted(stdlib_re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", pattern), key=len, reverse=True)
     for word in words[:3]:
         pos = text.find(word)
         if pos >= 0:

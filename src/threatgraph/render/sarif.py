@@ -1,0 +1,175 @@
+"""SARIF 2.1.0: one result per unmitigated, drifted or expired (threat, target) pair, plus
+broken invariants and unanalysed boundary crossings. The rule is the threat. A result is
+located where a reviewer acts on it: the line in the target's source where a mitigation's
+evidence failed, or else the catalog or model line that declares the pair."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from threatgraph import __version__
+from threatgraph.assess import EXPIRED, MITIGATED, UNMITIGATED, Assessment, Pair
+from threatgraph.render.escape import visible
+
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+PROJECT, SOURCE = "PROJECTROOT", "SRCROOT"
+
+
+def _text(value: object) -> str:
+    return visible(str(value))
+
+
+def _location(uri: str, line: int | None, base: str, message: str = "") -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri.lstrip("/"), "uriBaseId": base}}
+    if line:
+        physical["region"] = {"startLine": max(1, int(line))}
+    loc: dict[str, Any] = {"physicalLocation": physical}
+    if message:
+        loc["message"] = {"text": _text(message)}
+    return loc
+
+
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _failed_evidence(a: Assessment, mid: str) -> list[dict[str, Any]]:
+    """Where a mitigation's evidence failed: the source file and line when known, otherwise
+    the catalog line of the evidence item."""
+    out = []
+    for k, r in enumerate(a.mitigation_states[mid].evidence):
+        if r.result not in ("fail", "error") or r.gap:
+            continue
+        if r.file and r.line and not any(ch in r.file for ch in "*?["):
+            out.append(_location(r.file, r.line, SOURCE, f"{mid}: {r.proves} ({r.detail})"))
+        else:
+            w = a.catalog.loc("evidence", mid, k)
+            out.append(_location(w.file, w.line, PROJECT, f"{mid}: evidence '{r.proves}' {r.result}: {r.detail}"))
+    return out
+
+
+def _pair_result(a: Assessment, p: Pair, drifted: list[str]) -> dict[str, Any]:
+    t = a.catalog.threats[p.threat]
+    if drifted:
+        locations = [loc for mid in drifted for loc in _failed_evidence(a, mid)]
+        kind = "drifted"
+        text = (f"{p.severity} threat {p.threat} on {p.target.id} lost its mitigation: "
+                + ", ".join(drifted) + " declared implemented, evidence no longer holds")
+    else:
+        locations = []
+        kind = "expired" if p.status == EXPIRED else "unmitigated"
+        text = f"{p.severity} threat {p.threat} is {p.status} on {p.target.id}: {t.title}"
+    if p.status == EXPIRED and p.decision is not None:
+        w = a.catalog.loc("decision", p.decision)
+        locations.append(_location(w.file, w.line, PROJECT, "the expired acceptance"))
+    w = a.catalog.loc("threat", p.threat)
+    locations.append(_location(w.file, w.line, PROJECT, f"threat {p.threat} declared here"))
+    target = a.model.target(p.target.id)
+    related = []
+    if target is not None and target.location is not None:
+        related.append({"id": 0, **_location(target.location.file, target.location.line, PROJECT,
+                                            f"{p.target.kind} {p.target.id} declared here")})
+    result: dict[str, Any] = {
+        "ruleId": p.threat, "level": LEVEL[p.severity], "message": {"text": _text(text)},
+        "locations": locations[:1], "partialFingerprints": {"threatgraph/pair/v1": _fingerprint(p.threat, p.target.id)},
+        "properties": {"status": p.status, "kind": kind, "target": p.target.id, "targetKind": p.target.kind,
+                       "mitigations": list(p.mitigations)},
+    }
+    if locations[1:] or related:
+        result["relatedLocations"] = [{"id": i + 1, **loc} for i, loc in enumerate(locations[1:])] + related
+    return result
+
+
+def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
+    rules = []
+    for tid in ids:
+        if tid in a.catalog.threats:
+            t = a.catalog.threats[tid]
+            refs = ", ".join([*t.references.cwe, *t.references.capec, *t.references.attack])
+            rules.append({
+                "id": tid, "name": tid.replace("-", "_"), "shortDescription": {"text": _text(t.title)},
+                "fullDescription": {"text": _text(t.description or t.title)},
+                "help": {"text": _text(f"{t.description or t.title} Mitigations: "
+                                       + (", ".join(r.id for r in t.mitigations) or "none declared")
+                                       + (f". References: {refs}" if refs else ""))},
+                "defaultConfiguration": {"level": LEVEL[t.severity]},
+                "properties": {"security-severity": SCORE[t.severity], "tags": ["security", *t.stride],
+                               "severity": t.severity},
+            })
+        else:
+            rules.append(SPECIAL[tid])
+    return rules
+
+
+SPECIAL = {
+    "threatgraph.invariant": {
+        "id": "threatgraph.invariant", "name": "BrokenInvariant",
+        "shortDescription": {"text": "An architecture invariant declared in the model does not hold"},
+        "help": {"text": "The model declares an invariant (always_through, never_reaches or crossing_flows) that "
+                         "the current model and coverage break; the message gives a counterexample path."},
+        "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "8.0", "tags": ["security"]},
+    },
+    "threatgraph.unanalysed-crossing": {
+        "id": "threatgraph.unanalysed-crossing", "name": "UnanalysedBoundaryCrossing",
+        "shortDescription": {"text": "A flow crosses a trust boundary but no threat is mapped to it"},
+        "help": {"text": "STRIDE-per-interaction: every flow crossing a trust boundary needs at least one threat. "
+                         "Map a threat to the flow in threats/ (applies_to)."},
+        "defaultConfiguration": {"level": "warning"}, "properties": {"security-severity": "5.5", "tags": ["security"]},
+    },
+}
+
+
+def document(a: Assessment, require_crossing_threats: bool = False) -> dict[str, Any]:
+    results = []
+    for p in a.pairs:
+        drifted = sorted(m for m in p.mitigations if a.mitigation_states[m].drift)
+        if p.status in (UNMITIGATED, EXPIRED) or (drifted and p.status != MITIGATED):
+            results.append(_pair_result(a, p, drifted))
+    an = a.analysis
+    if an is not None:
+        decl = a.model.declarations
+        for inv in an.invariants:
+            if inv.holds:
+                continue
+            file, line = decl.location if decl is not None else (a.model.file, 1)
+            results.append({"ruleId": "threatgraph.invariant", "level": "error",
+                            "message": {"text": _text(f"invariant broken: {inv.name}; counterexample: {inv.detail}")},
+                            "locations": [_location(file, line, PROJECT)],
+                            "partialFingerprints": {"threatgraph/invariant/v1": _fingerprint(inv.name)}})
+        if require_crossing_threats:
+            for c in an.crossings:
+                if c["threats"]:
+                    continue
+                f = a.model.flows[c["flow"]]
+                loc = f.location
+                results.append({"ruleId": "threatgraph.unanalysed-crossing", "level": "warning",
+                                "message": {"text": _text(f"flow {f.id} crosses {', '.join(f.crosses)} but no "
+                                                          "threat is mapped to it")},
+                                "locations": [_location(loc.file if loc else a.model.file, loc.line if loc else 1,
+                                                        PROJECT)],
+                                "partialFingerprints": {"threatgraph/crossing/v1": _fingerprint(f.id)}})
+    rule_ids = sorted({r["ruleId"] for r in results})
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+    for r in results:
+        r["ruleIndex"] = index[r["ruleId"]]
+    base_ids: dict[str, Any] = {PROJECT: {"description": {"text": "the threat-model repository (pyproject.toml)"}}}
+    if a.source_label:
+        base_ids[SOURCE] = {"description": {"text": _text(f"the target system's source: {a.source_label}")}}
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "threatgraph", "version": __version__, "semanticVersion": __version__,
+                                "rules": _rules(a, rule_ids)}},
+            "originalUriBaseIds": base_ids,
+            "results": results,
+            "properties": {"coverage": a.summary["coverage"], "policyPassed": a.passed},
+        }],
+    }
+
+
+def render(a: Assessment, require_crossing_threats: bool = False) -> str:
+    return json.dumps(document(a, require_crossing_threats), indent=2, ensure_ascii=False) + "\n"
