@@ -119,6 +119,12 @@ def test_yaml_safety():
     with pytest.raises(InputError) as exc:
         parse_yaml("a: [1, 2\n", "t.yaml")
     assert exc.value.problems[0].message.startswith("invalid YAML")
+    # found by the fuzz run: PyYAML raised ValueError / RecursionError past its own error type
+    for text, words in (('"\\U00110000', "invalid YAML"), ("[" * 5000 + "]" * 5000, "nests deeper"),
+                        ("- " * 3000 + "x", "nests deeper")):
+        with pytest.raises(InputError) as exc:
+            parse_yaml(text, "t.yaml")
+        assert words in exc.value.problems[0].message
 
 
 def test_non_utf8_and_oversized_files(run, project):

@@ -164,14 +164,14 @@ def _emit(text_out: str, output: Path | None) -> None:
 
 
 def _write_reports(a: Any, folder: Path) -> list[Path]:
-    from threatgraph.fsutil import write_atomic
+    from threatgraph.fsutil import StagedDir
     from threatgraph.render import json_report, markdown
 
-    written = []
-    for name, content in (("coverage.json", json_report.render(a)), ("coverage.md", markdown.render(a))):
-        write_atomic(folder / name, content)
-        written.append(folder / name)
-    return written
+    files = {"coverage.json": json_report.render(a), "coverage.md": markdown.render(a)}
+    with StagedDir(folder) as stage:
+        for name, content in files.items():
+            (stage / name).write_text(content, encoding="utf-8")
+    return [folder / name for name in files]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -225,10 +225,11 @@ def cmd_site(args: argparse.Namespace) -> int:
         os.environ["THREATGRAPH_ROOT"] = str(config.root)
         os.environ["THREATGRAPH_RENDERER"] = args.renderer
         a = pipeline.check(config, use_evidence=not args.no_evidence)
-        src = config.root / config.out / ".site-serve"
-        site.write_sources(a, src, config.path(config.site), args.renderer, extra=site_hook._serve_extra(config))
-        print(f"serving on http://{args.dev_addr}/ ; edits to the model and catalogs rebuild the pages")
-        return site.serve(src, args.dev_addr)
+        with tempfile.TemporaryDirectory(prefix="threatgraph-serve-") as tmp:
+            src = Path(tmp)
+            site.write_sources(a, src, config.path(config.site), args.renderer, extra=site_hook._serve_extra(config))
+            print(f"serving on http://{args.dev_addr}/ ; edits to the model and catalogs rebuild the pages")
+            return site.serve(src, args.dev_addr)
     a = pipeline.check(config, use_evidence=not args.no_evidence)
     _print_warnings(a.warnings)
     out = args.out or (config.root / config.out / "site")

@@ -4,8 +4,17 @@ its siblings rather than one at a time."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def printable(text: object) -> str:
+    """One line with control and bidirectional characters shown as escapes, so a hostile
+    name cannot forge extra lines or reorder text in a terminal or CI log."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", str(text))
 
 
 @dataclass(frozen=True, order=True)
@@ -20,9 +29,9 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        text = f"{printable(self.file)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {printable(self.hint)}"
         return text
 
 

@@ -1,11 +1,19 @@
-"""Writes that never leave a half-written file or folder behind."""
+"""Writes that never leave a half-written file or folder behind, and never clobber a folder
+threatgraph did not make."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+from threatgraph.errors import InputError, Problem
+
+MARKER = ".threatgraph-output"
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -21,26 +29,47 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM for the few system calls of a swap, so an interrupt lands before or
+    after it, never between the two renames."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # not on this platform or thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class StagedDir:
-    """Build an output folder in a sibling temporary folder; swap it in only on success,
-    so an error or an interrupt leaves the previous output whole."""
+    """Build an output folder in a sibling temporary folder; swap it in only on success, so an
+    error or an interrupt leaves the previous output whole. An existing folder is replaced only
+    if threatgraph made it (it holds the marker file) or it is empty."""
 
     def __init__(self, final: Path):
         self.final = final
 
     def __enter__(self) -> Path:
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        final = self.final
+        if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not (final / MARKER).exists())):
+            raise InputError([Problem(str(final), 1, 1, "output folder holds files threatgraph did not write; "
+                                      "refusing to replace it", "choose an empty folder, or one threatgraph made")])
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        (self.tmp / MARKER).write_text("made by threatgraph; the whole folder is replaced on each run\n")
         return self.tmp
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
-        old = None
-        if self.final.exists():
-            old = self.final.with_name(f".{self.final.name}.old.{os.getpid()}")
-            os.replace(self.final, old)
-        os.replace(self.tmp, self.final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        old = self.final.with_name(f".{self.final.name}.old.{os.getpid()}")
+        with _signals_held():
+            if self.final.exists():
+                os.replace(self.final, old)
+            os.replace(self.tmp, self.final)
+        shutil.rmtree(old, ignore_errors=True)

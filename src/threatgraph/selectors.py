@@ -217,7 +217,7 @@ def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Mod
         if key in known_ids and not any(p.line == doc.where(kpath)[0] for p in problems):
             for i, ref in enumerate(_as_list(value)):
                 rpath = kpath + (i,) if isinstance(value, list) else kpath
-                if _is_glob(ref) and ref != "*":
+                if _is_glob(ref) and not (key == "crosses" and ref == "*"):
                     if not any(fnmatch.fnmatchcase(k, ref) for k in known_ids[key]):
                         problems.append(doc.problem(rpath, f"pattern '{ref}' matches no {key.replace('_', ' ')} id"))
                 elif ref not in known_ids[key]:

@@ -143,4 +143,5 @@ def serve(src: Path, dev_addr: str) -> int:
 def _env() -> dict[str, str]:
     import os
 
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # No wall-clock time in the output (sitemap dates, gzip headers) unless the user asks for one.
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}

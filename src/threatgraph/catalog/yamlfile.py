@@ -136,6 +136,28 @@ class _TooDeep(Exception):
         self.node = node
 
 
+def _expanded_size(node: Node, memo: dict[int, int], depth: int) -> int:
+    """How many values the document expands to, computed on the composed graph (each distinct
+    node once), so an alias bomb is refused before it is expanded."""
+    key = id(node)
+    if key in memo:
+        if memo[key] < 0:
+            raise _TooDeep(node)  # an alias that contains itself
+        return memo[key]
+    if depth > MAX_DEPTH:
+        raise _TooDeep(node)
+    memo[key] = -1
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(child, memo, depth + 1) for child in node.value)
+    elif isinstance(node, MappingNode):
+        size += sum(_expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1) for k, v in node.value)
+    if size > MAX_NODES:
+        raise _TooLarge(node)
+    memo[key] = size
+    return size
+
+
 def _mark_problem(file: str, mark: Any, message: str, hint: str = "") -> Problem:
     line = (mark.line + 1) if mark is not None else 1
     col = (mark.column + 1) if mark is not None else 1
@@ -150,12 +172,17 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         raise InputError([_mark_problem(file, mark, f"invalid YAML: {exc.problem or exc}",
                                         "check indentation, quoting and list dashes")]) from None
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(file, 1, 1, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(file, 1, 1, f"document nests deeper than the parser can follow (>{MAX_DEPTH} levels)",
+                                  "flatten the structure")]) from None
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # PyYAML lets some bad escapes (e.g. "\U00110000") escape as plain ValueError
+        raise InputError([Problem(file, 1, 1, f"invalid YAML: {exc}", "check escape sequences in quoted strings")]) from None
     if node is None:
         return YamlDocument(file, None, {(): (1, 1)})
     builder = _Builder(file)
     try:
+        _expanded_size(node, {}, 0)  # a bomb fails here, before anything is expanded
         data = builder.build(node, (), 0)
     except _TooLarge as exc:
         raise InputError([_mark_problem(

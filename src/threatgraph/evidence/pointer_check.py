@@ -39,6 +39,8 @@ def _load(kind: str, rel: str, source: SourceTree, runner: Runner) -> tuple[Any,
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise SourceError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            except RecursionError:
+                raise SourceError(f"{rel} nests too deeply to parse") from None
             try:
                 doc: YamlDocument | None = parse_yaml(text, rel)  # positions only
             except InputError:

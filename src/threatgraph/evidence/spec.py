@@ -19,9 +19,9 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
     if not isinstance(item, dict):
         return [doc.problem(path, "an evidence item must be a mapping with a 'kind'")]
     kind_name = item.get("kind")
-    if kind_name not in KINDS:
+    if not isinstance(kind_name, str) or kind_name not in KINDS:
         return [doc.problem(path + (("kind",) if "kind" in item else ()),
-                            f"unknown evidence kind '{kind_name}'" if kind_name else "evidence item has no 'kind'",
+                            f"unknown evidence kind {kind_name!r}" if kind_name else "evidence item has no 'kind'",
                             did_you_mean(str(kind_name or ""), KINDS))]
     kind = KINDS[kind_name]
     problems: list[Problem] = []
@@ -53,8 +53,9 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
     if "expect" in item and item["expect"] not in ("match", "no_match"):
         problems.append(doc.problem(path + ("expect",), f"expect '{item['expect']}' is not match or no_match",
                                     did_you_mean(str(item["expect"]), ("match", "no_match"))))
-    if "flags" in item and not isinstance(item["flags"], list):
-        problems.append(doc.problem(path + ("flags",), "'flags' must be a list"))
+    for key in ("flags", "exclude"):
+        if key in item and not (isinstance(item[key], list) and all(isinstance(x, str) for x in item[key])):
+            problems.append(doc.problem(path + (key,), f"'{key}' must be a list of strings"))
     if kind_name in ("all", "any"):
         subs = item.get("items")
         if not isinstance(subs, list) or not subs:

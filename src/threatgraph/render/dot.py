@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import graphviz
 
 from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
-from threatgraph.render.escape import visible
+from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
 
 LINK = "@@threatgraph-link@@"  # replaced by the page's relative prefix after rendering
@@ -42,7 +42,7 @@ FADED = ("#f7f7f7", "#c8c8c8")
 
 
 def _text(value: object) -> graphviz.quoting.NoHtml:  # type: ignore[name-defined]
-    s = visible(str(value)).replace("\\", "\\\\").replace("\r", " ").replace("\n", " ")
+    s = flat(value).replace("\\", "\\\\")
     return graphviz.nohtml(s)
 
 

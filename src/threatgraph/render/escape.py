@@ -9,17 +9,25 @@ import re
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$:=\"'])")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BREAKS = {"\n": "\\n", "\r": "\\r", "\t": " "}
 
 
-def visible(text: str) -> str:
-    """Make bidirectional overrides and control characters visible instead of active."""
-    text = _BIDI.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", str(text))
-    return _CONTROL.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text)
+def visible(text: object) -> str:
+    """One line, made safe for a terminal or any single-line context: bidirectional overrides
+    and control characters are shown as <U+XXXX>, line breaks as the two characters \\n."""
+    s = "".join(_BREAKS.get(ch, ch) for ch in str(text)) if any(ch in str(text) for ch in "\n\r\t") else str(text)
+    s = _BIDI.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
+    return _CONTROL.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
+
+
+def flat(text: object) -> str:
+    """Line breaks become spaces (for labels and table cells), then `visible`."""
+    return visible(str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
 
 
 def md(text: object) -> str:
     """Inline Markdown text: special characters backslash-escaped, HTML made inert, one line."""
-    s = visible(str(text)).replace("\r", " ").replace("\n", " ")
+    s = flat(text)
     s = html.escape(s, quote=True)
     # After html.escape, '&' starts entities; escape the rest of the Markdown syntax.
     return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", s)
@@ -32,7 +40,7 @@ def md_block(text: object) -> str:
 
 def md_code(text: object) -> str:
     """Inline code that cannot be broken out of, whatever backticks it holds."""
-    s = visible(str(text)).replace("\n", " ")
+    s = flat(text)
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from threatgraph import __version__
@@ -39,12 +40,11 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
                   "expires": d.expires.isoformat() if d.expires else None,
                   "expired": n in a.expired_decisions, "location": _where(c.loc("decision", n))}
                  for n, d in enumerate(c.decisions)]
-    return {
+    doc: dict[str, Any] = {
         "tool": {"name": "threatgraph", "version": __version__},
         "model": {"name": m.name, "elements": len(m.elements), "flows": len(m.flows),
                   "boundaries": len(m.boundaries), "data": len(m.data)},
         "source": a.source_label,
-        "date": a.today.isoformat(),
         "summary": dict(a.summary),
         "policy": {"passed": a.passed, "violations": list(a.violations)},
         "drift": list(a.drift),
@@ -57,6 +57,9 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "analysis": paths.document(a),
         "warnings": [w.format() for w in a.warnings],
     }
+    if os.environ.get("SOURCE_DATE_EPOCH"):  # a timestamp only when asked for (reproducible builds)
+        doc["date"] = a.today.isoformat()
+    return doc
 
 
 def _where(w: Any) -> dict[str, Any]:

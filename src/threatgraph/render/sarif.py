@@ -75,7 +75,7 @@ def _pair_result(a: Assessment, p: Pair, drifted: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": p.threat, "level": LEVEL[p.severity], "message": {"text": _text(text)},
         "locations": locations[:1], "partialFingerprints": {"threatgraph/pair/v1": _fingerprint(p.threat, p.target.id)},
-        "properties": {"status": p.status, "kind": kind, "target": p.target.id, "targetKind": p.target.kind,
+        "properties": {"status": p.status, "kind": kind, "target": _text(p.target.id), "targetKind": p.target.kind,
                        "mitigations": list(p.mitigations)},
     }
     if locations[1:] or related:

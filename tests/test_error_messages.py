@@ -1,0 +1,86 @@
+"""Each error kind in site/docs/errors.md, produced from real bad input: the message shape
+(file:line:col), the hint, exit code 2 and no traceback."""
+
+import re
+
+import pytest
+
+from .conftest import REPO
+
+DOC = (REPO / "site" / "docs" / "errors.md").read_text(encoding="utf-8")
+
+T = "threats:\n  - {id: T1, title: t, stride: [tampering], severity: high, applies_to: [{flows: login}]}\n"
+CASES = {
+    "YAML syntax": ("threats/a.yaml", "threats:\n  - id: x\n- bad\n", "invalid YAML: expected <block end>"),
+    "YAML tag that would build an object": ("threats/a.yaml", "a: !!python/object/apply:os.system ['x']\n",
+                                            "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
+    "duplicate key in a mapping": ("threats/a.yaml", "threats:\n  - title: a\n    title: b\n",
+                                   "duplicate key 'title' (first defined on line 2)"),
+    "alias expansion bomb": ("threats/a.yaml", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(6)),
+        "document expands to more than 100000 values (alias expansion bomb?)"),
+    "file too large": ("threats/a.yaml", "#" * (2 * 1024 * 1024 + 1), "over the 2097152-byte limit"),
+    "not UTF-8": ("threats/a.yaml", b"threats:\xe9\n", "file is not valid UTF-8 (byte 0xe9)"),
+    "unknown key": ("threats/a.yaml", T.replace("title: t", "titel: t"), "unknown key 'titel'"),
+    "invalid value": ("threats/a.yaml", T.replace("high", "hgih"), "'hgih' is not a valid severity"),
+    "missing key": ("threats/a.yaml", T.replace(", severity: high", ""), "missing required key 'severity'"),
+    "duplicate id": ("threats/b.yaml", T, "duplicate threat id 'T1'"),
+    "unknown reference": ("threats/a.yaml", T.replace("}\n", ", mitigations: [M-TSL]}\n"),
+                          "unknown mitigation 'M-TSL'"),
+    "unknown model id in a selector": ("threats/a.yaml", T.replace("{flows: login}", "{elements: wbe}"),
+                                       "no element with id 'wbe' in the model"),
+    "unknown selector key": ("threats/a.yaml", T.replace("{flows: login}", "{flows: {protocl: sql}}"),
+                             "unknown selector key 'protocl'"),
+    "selector that matches nothing": ("threats/a.yaml", T.replace("{flows: login}", "{flows: {protocol: sql, port: 443}}"),
+                                      "this flow selector matches nothing"),
+    "decision that matches nothing": ("threats/a.yaml", T + "decisions:\n  - {threat: T1, targets: [db], decision: "
+                                      "false_positive, justification: x}\n", "decision on T1 matches no"),
+    "accepted risk without owner or expiry": ("threats/a.yaml", T + "decisions:\n  - {threat: T1, decision: accept, "
+                                              "justification: x}\n", "an accepted risk needs 'owner'"),
+    "evidence kind": ("mitigations/a.yaml", "mitigations:\n  - {id: M-TLS, title: t, status: implemented, evidence: "
+                      "[{kind: regexp, proves: x}]}\n", "unknown evidence kind 'regexp'"),
+    "invalid regular expression": ("mitigations/a.yaml", "mitigations:\n  - {id: M-TLS, title: t, status: implemented, "
+                                   "evidence: [{kind: regex, proves: p, path: a, pattern: '([unclosed'}]}\n",
+                                   "invalid regular expression"),
+    "evidence path leaving the source": ("mitigations/a.yaml", "mitigations:\n  - {id: M-TLS, title: t, status: "
+                                         "implemented, evidence: [{kind: file_exists, proves: p, path: ../etc/passwd}]}\n",
+                                         "'..' is not allowed"),
+    "model code failed": ("model.py", "from pytm import TM\ntm = TM('x')\nraise ValueError('boom')\n",
+                          "model.py:3:1: error: the model raised ValueError: boom"),
+    "model syntax error": ("model.py", "from pytm import TM\ntm = TM('x'\n", "syntax error in model"),
+    "duplicate element id": ("model.py", "from pytm import TM, Process\ntm = TM('x')\nProcess('Same name')\n"
+                             "Process('Same name')\n", "duplicate id 'same_name'"),
+    "configuration key": ("pyproject.toml", '[tool.threatgraph]\nmodle = "model.py"\n', "unknown key 'modle'"),
+    "policy value": ("pyproject.toml", '[tool.threatgraph]\nmodel = "model.py"\n[tool.threatgraph.policy]\n'
+                     'fail_on = "hihg"\n', "fail_on 'hihg' is not a severity"),
+}
+
+
+def test_every_documented_kind_has_a_case():
+    documented = re.findall(r"^\| ([^|]+?) \| `", DOC, flags=re.M)
+    extra = {"invariant names an unknown element", "source cannot be opened", "unknown git revision",
+             "output folder not made by threatgraph"}  # produced in test_analysis / test_ci_formats / test_hardening
+    assert set(documented) == set(CASES) | extra
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_error_kind(kind, project, run):
+    rel, content, expected = CASES[kind]
+    path = project.root / rel
+    if rel == "threats/a.yaml":
+        (project.root / "threats" / "main.yaml").unlink()
+    if rel == "mitigations/a.yaml":
+        (project.root / "mitigations" / "main.yaml").unlink()
+        project.write("threats/main.yaml", T.replace("}\n", ", mitigations: [M-TLS]}\n"))
+    if rel == "threats/b.yaml":
+        project.write("threats/a.yaml", T)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    r = run("check", cwd=project.root)
+    assert r.code == 2 and "Traceback" not in r.err
+    assert expected in r.err, r.err
+    errors = [line for line in r.err.splitlines() if ": error: " in line]
+    assert errors and all(re.match(r"^[^:]+:\d+:\d+: error: ", line) for line in errors), errors
+    assert expected.split(":")[-1].strip()[:20] in DOC or kind in DOC
