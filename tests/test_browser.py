@@ -1,7 +1,6 @@
 """Open the built firewall site in headless Chromium, as a reviewer would."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 

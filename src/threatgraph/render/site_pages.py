@@ -97,7 +97,7 @@ def generate(a: Assessment, svg_for: SvgFor) -> dict[str, str]:
         rows.append(_row([f"{_link('threat', tid)} {md(t.title)}", t.severity, ", ".join(t.stride),
                           *(str(counts[st]) if counts[st] else "" for st in STATUSES)]))
     pages["threats.md"] = "\n".join(rows) + "\n"
-    for tid, t in c.threats.items():
+    for tid in c.threats:
         pages[page("threat", tid) + ".md"] = _threat_page(a, tid, svg_for)
 
     # --- mitigations ----------------------------------------------------------------------------
