@@ -56,3 +56,11 @@ def test_serve_reloads_on_catalog_edits(project):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # nothing keeps serving once threatgraph is stopped
+    time.sleep(1)
+    try:
+        _get(f"http://127.0.0.1:{port}/index.html")
+        still_up = True
+    except OSError:
+        still_up = False
+    assert not still_up

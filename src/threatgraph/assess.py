@@ -9,6 +9,7 @@ import fnmatch
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -71,11 +72,26 @@ class Assessment:
     def passed(self) -> bool:
         return not self.violations
 
+    @cached_property
+    def _by_threat(self) -> dict[str, list[Pair]]:
+        out: dict[str, list[Pair]] = defaultdict(list)
+        for p in self.pairs:
+            out[p.threat].append(p)
+        return out
+
+    @cached_property
+    def _by_target(self) -> dict[str, list[Pair]]:
+        out: dict[str, list[Pair]] = defaultdict(list)
+        for p in self.pairs:
+            out[p.target.id].append(p)
+        return out
+
     def pairs_of_threat(self, tid: str) -> list[Pair]:
-        return [p for p in self.pairs if p.threat == tid]
+        """Indexed once: pages and reports ask this for every threat."""
+        return list(self._by_threat.get(tid, ()))
 
     def pairs_on(self, target_id: str) -> list[Pair]:
-        return [p for p in self.pairs if p.target.id == target_id]
+        return list(self._by_target.get(target_id, ()))
 
 
 def _evidence_state(results: tuple[EvidenceResult, ...]) -> str:

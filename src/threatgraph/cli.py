@@ -336,6 +336,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Catalogs are untrusted input validated with pydantic: third-party pydantic plugins (which
+    # pydantic discovers by scanning every installed package) have no business running on them,
+    # and the scan costs a noticeable share of a cold `check`. A user who wants them sets the
+    # variable explicitly.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

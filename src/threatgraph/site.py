@@ -81,7 +81,10 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
                   extra: dict[str, Any] | None = None) -> Diagrams:
     """Pages, CSS and mkdocs.yml into `src` (a staging folder); returns the diagrams drawn."""
     diagrams = Diagrams(renderer)
-    pages = site_pages.generate(a, diagrams.svg_for)
+    writer = site_pages.SiteWriter(a, diagrams.svg_for)
+    pages = writer.generate()
+    for name, html in writer.fragments.items():
+        write_if_changed(src / "fragments" / f"{name}.html", html)
     docs = src / "docs"
     hand = site_dir / "docs" if site_dir is not None else None
     nav = list(NAV)
@@ -136,8 +139,18 @@ def build(src: Path, out: Path) -> None:
 
 
 def serve(src: Path, dev_addr: str) -> int:
-    return subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(src / "mkdocs.yml"),
-                            "--dev-addr", dev_addr], env=_env())
+    """Run mkdocs' preview server in this process, so stopping threatgraph stops the server
+    (a child process would outlive a terminated parent)."""
+    import os
+
+    from mkdocs.commands import serve as mkdocs_serve
+
+    os.environ.update({k: v for k, v in _env().items() if k in ("NO_MKDOCS_2_WARNING", "SOURCE_DATE_EPOCH")})
+    try:
+        mkdocs_serve.serve(config_file=str(src / "mkdocs.yml"), dev_addr=dev_addr, livereload=True)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def _env() -> dict[str, str]:

@@ -9,8 +9,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from threatgraph.analysis.graph import (
     CONTROLLED,
     LEAKED,
@@ -56,7 +54,7 @@ def single_points_of_failure(a: Assessment, fp: FlowPairs) -> list[SinglePointOf
     now = traversal(a, fp)
     g_now = reach_graph(a.model, now)
     m = a.model
-    reach_from = {e: nx.descendants(g_now, (e, CONTROLLED)) | {(e, CONTROLLED)} for e in decl.entry_points
+    reach_from = {e: g_now.descendants((e, CONTROLLED)) | {(e, CONTROLLED)} for e in decl.entry_points
                   if (e, CONTROLLED) in g_now}
     closed = [(e, t) for e in reach_from for t in decl.targets
               if e != t and not ({(t, CONTROLLED), (t, LEAKED)} & reach_from[e])]
@@ -109,7 +107,7 @@ def bypass(a: Assessment, fp: FlowPairs) -> list[dict[str, Any]]:
             continue
         g = flow_graph(m, m.flows)
         g.remove_nodes_from(inv.via)
-        reachable = set().union(*(nx.descendants(g, s) | {s} for s in inv.sources if s in g))
+        reachable = set().union(*(g.descendants(s) | {s} for s in inv.sources if s in g))
         targets = set(inv.targets)
         last_hops = sorted(f for u, v, d in g.edges(data=True) if u in reachable and v in targets for f in d["flows"])
 

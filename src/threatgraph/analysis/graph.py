@@ -21,11 +21,12 @@ single points of failure are found.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from threatgraph.assess import FALSE_POSITIVE, Assessment
 from threatgraph.model.types import Model
@@ -34,8 +35,84 @@ MOVES = {"spoofing", "tampering", "elevation_of_privilege"}
 READS = {"information_disclosure"}
 
 
+class Adjacency:
+    """The small directed-graph surface the checks need (successors, edges with a list of flow
+    ids, descendants), in plain dicts: invariants and single points of failure run on every
+    `check`, and importing networkx alone would cost more than the check itself. Attack paths
+    (Yen's k shortest paths) and exports convert to networkx."""
+
+    def __init__(self) -> None:
+        self.succ: dict[Any, dict[Any, dict[str, Any]]] = {}
+
+    def add_node(self, n: Any) -> None:
+        self.succ.setdefault(n, {})
+
+    def add_nodes_from(self, nodes: Iterable[Any]) -> None:
+        for n in nodes:
+            self.add_node(n)
+
+    def add_edge(self, u: Any, v: Any, **attrs: Any) -> None:
+        self.add_node(u)
+        self.add_node(v)
+        self.succ[u].setdefault(v, {}).update(attrs)
+
+    def has_edge(self, u: Any, v: Any) -> bool:
+        return v in self.succ.get(u, {})
+
+    def __getitem__(self, u: Any) -> dict[Any, dict[str, Any]]:
+        return self.succ[u]
+
+    def __contains__(self, n: Any) -> bool:
+        return n in self.succ
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.succ)
+
+    def successors(self, u: Any) -> Iterable[Any]:
+        return self.succ.get(u, {}).keys()
+
+    def edges(self, data: bool = False) -> Iterator[Any]:
+        for u, nbrs in self.succ.items():
+            for v, attrs in nbrs.items():
+                yield (u, v, attrs) if data else (u, v)
+
+    def remove_nodes_from(self, nodes: Iterable[Any]) -> None:
+        gone = set(nodes)
+        for n in gone:
+            self.succ.pop(n, None)
+        for nbrs in self.succ.values():
+            for n in gone & nbrs.keys():
+                del nbrs[n]
+
+    def copy(self) -> Adjacency:
+        g = Adjacency()
+        g.succ = {u: {v: dict(a) for v, a in nbrs.items()} for u, nbrs in self.succ.items()}
+        return g
+
+    def descendants(self, start: Any) -> set[Any]:
+        seen: set[Any] = set()
+        stack = [start]
+        while stack:
+            for v in self.succ.get(stack.pop(), ()):
+                if v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        seen.discard(start)
+        return seen
+
+    def to_networkx(self) -> nx.DiGraph:
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(self.succ)
+        g.add_edges_from((u, v, dict(a)) for u, v, a in self.edges(data=True))
+        return g
+
+
 def to_networkx(model: Model) -> nx.MultiDiGraph:
     """Elements as nodes, flows as keyed edges, boundaries and data as attributes."""
+    import networkx as nx
+
     g = nx.MultiDiGraph(name=model.name)
     for e in model.elements.values():
         g.add_node(e.id, name=e.name, kind=e.kind, boundaries=list(e.boundaries), data=list(e.data),
@@ -127,9 +204,9 @@ def traversal(a: Assessment, fp: FlowPairs | None = None, failed: Iterable[str] 
     return Traversal(data, forward, read, leak, blocked)
 
 
-def flow_graph(model: Model, flows: Iterable[str]) -> nx.DiGraph:
+def flow_graph(model: Model, flows: Iterable[str]) -> Adjacency:
     """Data-flow direction only; each edge keeps the ids of the flows it stands for."""
-    g = nx.DiGraph()
+    g = Adjacency()
     g.add_nodes_from(model.elements)
     for fid in sorted(flows):
         f = model.flows[fid]
@@ -142,9 +219,9 @@ CONTROLLED, LEAKED = "controlled", "leaked"
 
 
 def reach_graph(model: Model, t: Traversal, extra_forward: Iterable[str] = (),
-                extra_read: Iterable[str] = ()) -> nx.DiGraph:
+                extra_read: Iterable[str] = ()) -> Adjacency:
     """Attacker reach over (element, state) nodes; see the module docstring."""
-    g = nx.DiGraph()
+    g = Adjacency()
     g.add_nodes_from((e, CONTROLLED) for e in model.elements)
 
     def each(fids: Iterable[str]) -> Iterable[tuple[str, Any]]:
@@ -162,18 +239,18 @@ def reach_graph(model: Model, t: Traversal, extra_forward: Iterable[str] = (),
     return g
 
 
-def reach_path(g: nx.DiGraph, sources: Iterable[str], targets: Iterable[str]) -> list[tuple[str, str]] | None:
+def reach_path(g: Adjacency, sources: Iterable[str], targets: Iterable[str]) -> list[tuple[str, str]] | None:
     goal = [(t, s) for t in targets for s in (CONTROLLED, LEAKED)]
     return bfs_path(g, [(s, CONTROLLED) for s in sources], goal)
 
 
-def reach_steps(g: nx.DiGraph, path: list[tuple[str, str]]) -> list[dict[str, object]]:
+def reach_steps(g: Adjacency, path: list[tuple[str, str]]) -> list[dict[str, object]]:
     return [{"from": u[0], "to": v[0], "flows": list(g[u][v]["flows"]),
              "step": "leak" if v[1] == LEAKED else ("read" if g[u][v].get("read") else "move")}
             for u, v in zip(path, path[1:], strict=False)]
 
 
-def _add(g: nx.DiGraph, u: Any, v: Any, fid: str) -> None:
+def _add(g: Adjacency, u: Any, v: Any, fid: str) -> None:
     if g.has_edge(u, v):
         if fid not in g[u][v]["flows"]:
             g[u][v]["flows"].append(fid)
@@ -181,7 +258,7 @@ def _add(g: nx.DiGraph, u: Any, v: Any, fid: str) -> None:
         g.add_edge(u, v, flows=[fid])
 
 
-def bfs_path(g: nx.DiGraph, sources: Iterable[Any], targets: Iterable[Any]) -> list[Any] | None:
+def bfs_path(g: Adjacency, sources: Iterable[Any], targets: Iterable[Any]) -> list[Any] | None:
     """A shortest path (fewest steps) from any source to any target, or None; linear time."""
     goal = set(targets)
     parent: dict[Any, Any] = {}
@@ -210,5 +287,5 @@ def bfs_path(g: nx.DiGraph, sources: Iterable[Any], targets: Iterable[Any]) -> l
     return None
 
 
-def steps(g: nx.DiGraph, path: list[str]) -> list[dict[str, object]]:
+def steps(g: Adjacency, path: list[str]) -> list[dict[str, object]]:
     return [{"from": u, "to": v, "flows": list(g[u][v]["flows"])} for u, v in zip(path, path[1:], strict=False)]

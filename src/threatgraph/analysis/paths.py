@@ -13,8 +13,6 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from threatgraph.analysis.graph import CONTROLLED, LEAKED, Traversal, reach_graph
 from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
 from threatgraph.catalog.definitions import SEVERITY_ORDER
@@ -52,6 +50,8 @@ def attack_paths(a: Assessment, t: Traversal, k: int = 3) -> list[AttackPath]:
     m = a.model
     blocked_reads = [f for f in t.blocked if m.flows[f].source in m.elements
                      and m.elements[m.flows[f].source].kind == "datastore"]
+    import networkx as nx  # only attack paths need Yen's algorithm
+
     reach = reach_graph(m, t, extra_forward=t.blocked, extra_read=blocked_reads)
     g = nx.DiGraph()
     g.add_nodes_from(reach)
@@ -81,7 +81,7 @@ def attack_paths(a: Assessment, t: Traversal, k: int = 3) -> list[AttackPath]:
     return out
 
 
-def _annotate(a: Assessment, g: nx.DiGraph, nodes: list[tuple[str, str]], by_flow: dict[str, list[Any]],
+def _annotate(a: Assessment, g: Any, nodes: list[tuple[str, str]], by_flow: dict[str, list[Any]],
               t: Traversal) -> AttackPath:
     steps = []
     risks = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from threatgraph.analysis import depth, invariants, paths
@@ -10,15 +10,24 @@ from threatgraph.analysis.graph import FlowPairs, traversal
 from threatgraph.assess import Assessment
 
 
-@dataclass(frozen=True)
 class Analysis:
-    crossings: list[dict[str, Any]]
-    invariants: list[invariants.InvariantResult]
-    paths: list[paths.AttackPath]
-    single_points_of_failure: list[depth.SinglePointOfFailure]
-    defence_in_depth: list[dict[str, Any]]
-    bypass: list[dict[str, Any]]
-    violations: list[str] = field(default_factory=list)
+    """Everything the graph analyses found. Attack paths (the one analysis that needs networkx)
+    are computed the first time they are read, so a plain `check` never imports networkx."""
+
+    def __init__(self, crossings: list[dict[str, Any]], invariants: list[invariants.InvariantResult],
+                 compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
+                 defence_in_depth: list[dict[str, Any]], bypass: list[dict[str, Any]], violations: list[str]):
+        self.crossings = crossings
+        self.invariants = invariants
+        self._compute_paths = compute_paths
+        self.single_points_of_failure = single_points_of_failure
+        self.defence_in_depth = defence_in_depth
+        self.bypass = bypass
+        self.violations = violations
+
+    @cached_property
+    def paths(self) -> list[paths.AttackPath]:
+        return self._compute_paths()
 
     def to_json(self) -> dict[str, Any]:
         return {"invariants": [i.to_json() for i in self.invariants],
@@ -45,6 +54,6 @@ def analyse(a: Assessment, require_crossing_threats: bool = False) -> Analysis:
     if require_crossing_threats:
         violations += [f"flow {c['flow']} crosses {', '.join(c['crosses'])} but no threat is mapped to it "
                        "(require_crossing_threats)" for c in cross if not c["threats"]]
-    return Analysis(cross, inv_results, paths.attack_paths(a, now, decl.k_paths if decl else 3),
+    return Analysis(cross, inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
                     depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
                     depth.bypass(a, fp), violations)

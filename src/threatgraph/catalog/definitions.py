@@ -24,7 +24,7 @@ MitigationType = Literal["prevent", "detect", "respond", "recover", "limit"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class References(_Strict):

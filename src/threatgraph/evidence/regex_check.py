@@ -9,19 +9,39 @@ from __future__ import annotations
 import re as stdlib_re
 from typing import Any
 
-import regex
-
 from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of
 from threatgraph.evidence.source import SourceError, SourceTree, glob_regex
 
-_FLAGS = {"multiline": regex.MULTILINE, "ignorecase": regex.IGNORECASE, "dotall": regex.DOTALL}
+_FLAGS = {"multiline": 8, "ignorecase": 2, "dotall": 16}  # regex.MULTILINE, IGNORECASE, DOTALL
 
 
-def compile_pattern(item: dict[str, Any]) -> regex.Pattern[str]:
+def compile_pattern(item: dict[str, Any]) -> Any:
+    import regex  # the third-party engine with timeouts; imported only when a pattern is compiled
+
     flags = 0
     for name in item.get("flags", ["multiline"]):
         flags |= _FLAGS[name]
     return regex.compile(item["pattern"], flags)
+
+
+def pattern_problem(item: dict[str, Any]) -> str | None:
+    """Why a pattern does not compile, or None. stdlib `re` (fast, in C) decides most; the
+    `regex` engine that runs the checks accepts a superset, so it has the last word."""
+    flags = 0
+    for name in item.get("flags", ["multiline"]):
+        flags |= getattr(stdlib_re, name.upper())
+    try:
+        stdlib_re.compile(item["pattern"], flags)
+        return None
+    except (stdlib_re.error, ValueError, OverflowError, RecursionError) as exc:
+        first = str(exc)
+    import regex
+
+    try:
+        compile_pattern(item)
+        return None
+    except (regex.error, ValueError, OverflowError, RecursionError):
+        return first
 
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
@@ -30,10 +50,9 @@ def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
         if name not in _FLAGS:
             out.append((("flags",), f"unknown regex flag '{name}'", "flags: multiline, ignorecase, dotall"))
     if isinstance(item.get("pattern"), str) and not out:
-        try:
-            compile_pattern(item)
-        except (regex.error, ValueError) as exc:
-            out.append((("pattern",), f"invalid regular expression: {exc}", "patterns use Python `re` syntax"))
+        problem = pattern_problem(item)
+        if problem:
+            out.append((("pattern",), f"invalid regular expression: {problem}", "patterns use Python `re` syntax"))
     return out
 
 

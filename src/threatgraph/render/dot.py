@@ -11,7 +11,7 @@ never taken from the model.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import graphviz
@@ -19,6 +19,11 @@ import graphviz
 from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
 from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
+
+
+def default_href(kind: str, ident: str) -> str:
+    """Where a node, cluster or edge links to, relative to the site root: its own page."""
+    return f"{page(kind, ident)}.html"
 
 LINK = "@@threatgraph-link@@"  # replaced by the page's relative prefix after rendering
 
@@ -65,47 +70,113 @@ class Focus:
     title: str = ""
 
 
-def neighbourhood(a: Assessment, node_ids: Iterable[str]) -> frozenset[str]:
+class Context:
+    """What every diagram of one assessment shares, computed once (statuses, boundary tree,
+    members, node names, flows by element), so a diagram costs what it shows, not the model."""
+
+    def __init__(self, a: Assessment, href: Callable[[str, str], str] = default_href):
+        m = a.model
+        self.a = a
+        self.href = href
+        self.status = worst_status(a)
+        self.kids: dict[str | None, list[str]] = defaultdict(list)
+        for b in sorted(m.boundaries.values(), key=lambda b: b.id):
+            self.kids[b.parent].append(b.id)
+        self.members: dict[str | None, list[str]] = defaultdict(list)
+        for e in sorted(m.elements.values(), key=lambda e: e.id):
+            self.members[e.boundaries[0] if e.boundaries else None].append(e.id)
+        self.node_name = {ident: f"n{i}" for i, ident in enumerate(sorted(set(m.elements) | set(m.boundaries)))}
+        self.flows_of: dict[str, list[str]] = defaultdict(list)
+        for fid, f in m.flows.items():
+            self.flows_of[f.source].append(fid)
+            if f.sink != f.source:
+                self.flows_of[f.sink].append(fid)
+
+
+def neighbourhood(a: Assessment, node_ids: Iterable[str], ctx: Context | None = None) -> frozenset[str]:
     """The nodes, every flow touching them, and those flows' other ends."""
-    nodes = set(node_ids)
-    keep = set(nodes)
-    for f in a.model.flows.values():
-        if f.source in nodes or f.sink in nodes:
-            keep |= {f.id, f.source, f.sink}
+    ctx = ctx or Context(a)
+    keep = set(node_ids)
+    for n in list(keep):
+        for fid in ctx.flows_of.get(n, ()):
+            f = a.model.flows[fid]
+            keep |= {fid, f.source, f.sink}
     return frozenset(keep)
 
 
-def threat_focus(a: Assessment, tid: str) -> Focus:
+def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_model_under: int = 60) -> Focus:
+    """The threat's targets highlighted: on a small model over the whole (faded) model; on a
+    larger one the targets and, for a few targets, their neighbourhood."""
+    m = a.model
     targets = frozenset(p.target.id for p in a.pairs_of_threat(tid))
-    ends = {e for t in targets if t in a.model.flows for e in (a.model.flows[t].source, a.model.flows[t].sink)}
-    return Focus(None, targets | frozenset(ends), f"Threat {tid}")
+    ends = {e for t in targets if t in m.flows for e in (m.flows[t].source, m.flows[t].sink)}
+    highlight = targets | frozenset(ends)
+    if len(m.elements) <= whole_model_under:
+        return Focus(None, highlight, f"Threat {tid}")
+    nodes = {t for t in highlight if t in m.elements} | {e for t in targets if t in m.boundaries
+                                                          for e in (ctx or Context(a)).members.get(t, [])}
+    if len(nodes) <= 15:
+        return Focus(neighbourhood(a, nodes, ctx) | highlight, highlight, f"Threat {tid}")
+    return Focus(frozenset(nodes) | targets, highlight, f"Threat {tid}")
 
 
-def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = None, name: str = "dfd") -> str:
+def summary(a: Assessment, ctx: Context | None = None) -> str:
+    """The overview of a large model: one node per top-level boundary (and one for the elements
+    outside every boundary), one edge per pair of them labelled with its flow count."""
+    m = a.model
+    ctx = ctx or Context(a)
+    top = {e: (x.boundaries[-1] if x.boundaries else None) for e, x in m.elements.items()}
+    g = graphviz.Digraph("overview", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
+                                                   "bgcolor": "white", "nodesep": "0.3"},
+                         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled", "shape": "box3d"},
+                         edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+    counts: dict[str | None, int] = defaultdict(int)
+    worst: dict[str | None, str] = {}
+    for e, b in top.items():
+        counts[b] += 1
+        st = ctx.status.get(e, "none")
+        if b not in worst or _RANK.get(st, 9) < _RANK.get(worst[b], 9):
+            worst[b] = st
+    names = {b: f"t{i}" for i, b in enumerate(sorted(counts, key=lambda x: (x is None, x or "")))}
+    for b, n in sorted(names.items(), key=lambda kv: kv[1]):
+        fill, line = PALETTE[worst[b]]
+        label = f"{m.boundaries[b].name} ({counts[b]} elements)" if b else f"outside every boundary ({counts[b]})"
+        attrs = {"URL": f"{LINK}{ctx.href('boundary', b)}"} if b else {}
+        g.node(n, label=_text(label), fillcolor=fill, color=line, **attrs)
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for fid, f in m.flows.items():
+        if f.source in top and f.sink in top:
+            edges[(names[top[f.source]], names[top[f.sink]])].append(fid)
+    for (u, v), fids in sorted(edges.items()):
+        st = min((ctx.status.get(fid, "none") for fid in fids), key=lambda x: _RANK.get(x, 9))
+        g.edge(u, v, label=_text(f"{len(fids)} flows"), color=PALETTE[st][1], fontcolor=PALETTE[st][1],
+               style="dashed" if all(m.flows[fid].attack for fid in fids) else "solid")
+    return g.source
+
+
+def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = None, name: str = "dfd",
+        ctx: Context | None = None) -> str:
     """The DOT source of a data-flow diagram (deterministic: everything sorted by id)."""
     m = a.model
+    ctx = ctx or Context(a)
     focus = focus or Focus()
-    status = worst_status(a)
-    boundary_kids: dict[str | None, list[str]] = defaultdict(list)
-    for b in sorted(m.boundaries.values(), key=lambda b: b.id):
-        boundary_kids[b.parent].append(b.id)
-    members: dict[str | None, list[str]] = defaultdict(list)
-    for e in sorted(m.elements.values(), key=lambda e: e.id):
-        members[e.boundaries[0] if e.boundaries else None].append(e.id)
-
+    status, kids, members, node_name = ctx.status, ctx.kids, ctx.members, ctx.node_name
     include = focus.include
-    shown_nodes = sorted(i for i in m.elements if include is None or i in include)
-    shown_flows = sorted(i for i, f in m.flows.items()
-                         if (include is None or i in include) and f.source in m.elements and f.sink in m.elements
-                         and (include is None or (f.source in include and f.sink in include)))
+    if include is None:
+        visible_nodes = set(m.elements)
+        shown_flows = sorted(fid for fid, f in m.flows.items() if f.source in m.elements and f.sink in m.elements)
+    else:
+        visible_nodes = {i for i in include if i in m.elements}
+        shown_flows = sorted({fid for n in visible_nodes for fid in ctx.flows_of.get(n, ())
+                              if (include is None or fid in include)
+                              and m.flows[fid].source in visible_nodes and m.flows[fid].sink in visible_nodes})
     # Collapse: a boundary whose own elements exceed the threshold draws them as one node.
     collapsed: dict[str, str] = {}
     if collapse_over is not None:
         for bid, ids in members.items():
             if bid is not None and len(ids) > collapse_over:
                 for e in ids:
-                    collapsed[e] = f"collapsed:{bid}"
-    node_name = {ident: f"n{i}" for i, ident in enumerate(sorted(set(m.elements) | set(m.boundaries)))}
+                    collapsed[e] = bid
 
     g = graphviz.Digraph(name, graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
                                              "compound": "true", "nodesep": "0.2", "ranksep": "0.4", "bgcolor": "white",
@@ -123,15 +194,17 @@ def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = N
         fill, line = colours(ident)
         width = "2.5" if ident in focus.highlight else "1"
         sub.node(node_name[ident], label=_text(e.name), shape=SHAPES.get(e.kind, "box"), fillcolor=fill,
-                 color=line, penwidth=width, URL=f"{LINK}{page('element', ident)}.html",
+                 color=line, penwidth=width, URL=f"{LINK}{ctx.href('element', ident)}",
                  tooltip=_text(f"{e.kind}: {e.id}"), id=f"node-{node_name[ident]}",
                  fontcolor="#9a9a9a" if (fill, line) == FADED else "black")
 
-    visible_nodes = set(shown_nodes)
+    needed_cache: dict[str, bool] = {}
 
     def needed(bid: str) -> bool:
-        own = [e for e in members.get(bid, []) if e in visible_nodes]
-        return bool(own) or any(needed(k) for k in boundary_kids.get(bid, []))
+        if bid not in needed_cache:
+            needed_cache[bid] = any(e in visible_nodes for e in members.get(bid, [])) or \
+                any(needed(k) for k in kids.get(bid, []))
+        return needed_cache[bid]
 
     def add_cluster(parent: graphviz.Digraph, bid: str) -> None:
         b = m.boundaries[bid]
@@ -139,45 +212,56 @@ def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = N
         with parent.subgraph(name=f"cluster_{node_name[bid]}") as sub:
             sub.attr(label=_text(b.name), style="dashed,rounded", color=line,
                      penwidth="2.5" if bid in focus.highlight else "1.2", fontcolor="#34495e",
-                     URL=f"{LINK}{page('boundary', bid)}.html", tooltip=_text(f"boundary: {bid}"),
+                     URL=f"{LINK}{ctx.href('boundary', bid)}", tooltip=_text(f"boundary: {bid}"),
                      id=f"cluster-{node_name[bid]}")
             own = [e for e in members.get(bid, []) if e in visible_nodes]
             if own and own[0] in collapsed:
                 sub.node(f"c{node_name[bid]}", label=_text(f"{len(own)} elements"), shape="box3d",
-                         fillcolor="#ffffff", color="#566573", URL=f"{LINK}{page('boundary', bid)}.html")
+                         fillcolor="#ffffff", color="#566573", URL=f"{LINK}{ctx.href('boundary', bid)}")
             else:
                 for e in own:
                     add_node(sub, e)
-            for kid in boundary_kids.get(bid, []):
+            for kid in kids.get(bid, []):
                 if needed(kid):
                     add_cluster(sub, kid)
 
     for e in members.get(None, []):
         if e in visible_nodes:
             add_node(g, e)
-    for bid in boundary_kids.get(None, []):
+    for bid in kids.get(None, []):
         if needed(bid):
             add_cluster(g, bid)
 
     def endpoint(ident: str) -> str:
         if ident in collapsed:
-            return f"c{node_name[collapsed[ident].split(':', 1)[1]]}"
+            return f"c{node_name[collapsed[ident]]}"
         return node_name[ident]
 
-    drawn: set[tuple[str, str, str]] = set()
+    # Flows touching a collapsed boundary are drawn once per (from, to) pair, labelled with a count.
+    bundles: dict[tuple[str, str], list[str]] = defaultdict(list)
     for fid in shown_flows:
         f = m.flows[fid]
+        if f.source in collapsed or f.sink in collapsed:
+            bundles[(endpoint(f.source), endpoint(f.sink))].append(fid)
+    for (src, dst), fids in sorted(bundles.items()):
+        worst = min((status.get(fid, "none") for fid in fids), key=lambda st: _RANK.get(st, 9))
+        fill, line = PALETTE[worst]
+        g.edge(src, dst, label=_text(f"{len(fids)} flows" if len(fids) > 1 else fids[0]), color=line, fontcolor=line,
+               style="dashed" if all(m.flows[fid].attack for fid in fids) else "solid", penwidth="1.2",
+               tooltip=_text(", ".join(fids[:20]) + (" ..." if len(fids) > 20 else "")))
+    drawn: set[str] = set()
+    for fid in shown_flows:
+        f = m.flows[fid]
+        if f.source in collapsed or f.sink in collapsed:
+            continue
         src, dst = endpoint(f.source), endpoint(f.sink)
         label = f.protocol + (f":{f.port}" if f.port is not None else "")
-        key = (src, dst, label)
-        if (f.source in collapsed or f.sink in collapsed) and key in drawn:
-            continue
-        drawn.add(key)
+        drawn.add(fid)
         fill, line = colours(fid)
         g.edge(src, dst, label=_text(label), color=line, fontcolor=line if (fill, line) != FADED else "#b0b0b0",
                style="dashed" if f.attack else "solid", penwidth="2.5" if fid in focus.highlight else "1.2",
                arrowhead="odiamond" if f.attack else "normal",
-               URL=f"{LINK}{page('flow', fid)}.html", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{len(drawn)}")
+               URL=f"{LINK}{ctx.href('flow', fid)}", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{len(drawn)}")
 
     with g.subgraph(name="cluster_legend") as leg:
         leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555")

@@ -63,22 +63,23 @@ def render_text(a: Assessment) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _link(kind: str, ident: str, links: bool) -> str:
-    if not links:
-        return md_code(ident)
-    from threatgraph.render.pages import page
-
-    return f"[{md(ident)}]({page(kind, ident)}.md)"
-
-
-def _target(a: Assessment, ident: str, links: bool) -> str:
-    kind = "flow" if ident in a.model.flows else "boundary" if ident in a.model.boundaries else "element"
-    return _link(kind, ident, links)
-
-
-def render_markdown(a: Assessment, links: bool = False, heading: str = "##") -> str:
-    """Report sections; with `links` (the site) ids link to their pages."""
+def render_markdown(a: Assessment, links: bool = False, heading: str = "##", layout: Any = None) -> str:
+    """Report sections; with `links` (the site) ids link to their pages, placed by `layout`."""
     d = document(a)
+
+    def _link(kind: str, ident: str, links: bool) -> str:
+        if not links:
+            return md_code(ident)
+        if layout is not None:
+            return f"[{md(ident)}]({layout.target(kind, ident)})"
+        from threatgraph.render.pages import page
+
+        return f"[{md(ident)}]({page(kind, ident)}.md)"
+
+    def _target(a: Assessment, ident: str, links: bool) -> str:
+        kind = "flow" if ident in a.model.flows else "boundary" if ident in a.model.boundaries else "element"
+        return _link(kind, ident, links)
+
     out = [f"{heading} Invariants", ""]
     if not d["invariants"]:
         out.append("None declared in the model.")
@@ -113,8 +114,17 @@ def render_markdown(a: Assessment, links: bool = False, heading: str = "##") -> 
             out.append(f"- {_link('flow', f, links)} is **open**")
         if b["other_open_egress"]:
             out.append("- other open egress: " + ", ".join(_link("flow", f, links) for f in b["other_open_egress"]))
-    out += ["", f"{heading} Boundary crossings", "", "| flow | crosses | threats |", "| --- | --- | --- |"]
-    for c in d["crossings"]:
+    crossings = d["crossings"]
+    out += ["", f"{heading} Boundary crossings", ""]
+    if len(crossings) > 200:  # large models: the unanalysed ones are the finding
+        unanalysed = [c for c in crossings if not c["threats"]]
+        out.append(f"{len(crossings)} flows cross a boundary; {len(crossings) - len(unanalysed)} have a threat mapped. "
+                   + ("Unanalysed:" if unanalysed else "None is unanalysed."))
+        crossings = unanalysed[:500]
+        out.append("")
+    if crossings:
+        out += ["| flow | crosses | threats |", "| --- | --- | --- |"]
+    for c in crossings:
         threats = ", ".join(_link("threat", t, links) for t in c["threats"]) or "**none (unanalysed)**"
         out.append(f"| {_link('flow', c['flow'], links)} | {', '.join(md(b) for b in c['crosses'])} | {threats} |")
     return "\n".join(out) + "\n"

@@ -1,58 +1,59 @@
 """The docs site's Markdown pages, generated from an Assessment (pure: returns text).
 
-Pages are flat (`threat-T01.md`, `element-agent.md`, ...) so every page links to every other
-with a bare file name, and diagrams' links need no per-folder prefix. Every model or catalog
-string goes through `md()` / `md_code()`; page titles are set in front matter, stripped of
-markup characters, because the theme prints titles unescaped.
+Pages are flat (`threat-T01.md`, `element-agent.md`, ...), so pages and diagrams link with bare
+file names. Every model or catalog string goes through `md()` / `md_code()`; page titles are
+set in front matter, stripped of markup characters, because the theme prints titles unescaped.
+
+A `Layout` decides where each element and flow is documented. Small models get a page (and a
+diagram) per element and per flow. Large models (more than LARGE_ELEMENTS elements or
+LARGE_FLOWS flows) keep the site buildable in seconds: elements are sections of their
+boundary's page (one diagram per boundary), flows are rows of paged flow tables, threat
+diagrams show their targets' neighbourhood, and the coverage matrix counts per boundary.
+Every lookup goes through indexes built once, so no page costs time in the model's size.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Callable
 
-from threatgraph.assess import SUMMARY_KEY, STATUSES, Assessment, Pair
+from threatgraph.assess import STATUSES, SUMMARY_KEY, Assessment, Pair
 from threatgraph.catalog.definitions import SEVERITY_ORDER
 from threatgraph.render import dot
-from threatgraph.render.escape import md, md_block, md_code, visible
-from threatgraph.render.pages import page
-from threatgraph.site_embed import placeholder
+from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
+from threatgraph.render.pages import page, slug
+from threatgraph.site_embed import fragment_placeholder, placeholder
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
+LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000
+ROWS_PER_PAGE = 500
+OUTSIDE = "outside"
 
 
 def plain_title(text: str) -> str:
     """A title safe to print unescaped: no markup characters, one line, bounded."""
-    t = re.sub(r"[<>&\"'`\\{}\[\]]", "", visible(text)).replace("\n", " ").strip()
+    t = re.sub(r"[<>&\"'`\\{}\[\]]", "", visible(text)).strip()
     return t[:120] or "untitled"
 
 
-def _front(title: str, wide: bool = False) -> str:
+def _front(title: str, wide: bool = False, searchable: bool = True) -> str:
     hide = "hide:\n  - navigation\n  - toc\n" if wide else ""
-    return f"---\ntitle: {json.dumps(plain_title(title), ensure_ascii=False)}\n{hide}---\n\n"
+    search = "" if searchable else "search:\n  exclude: true\n"
+    return f"---\ntitle: {json.dumps(plain_title(title), ensure_ascii=False)}\n{hide}{search}---\n\n"
+
+
+def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+    """An HTML table (cells already HTML), injected after Markdown by the site_embed hook."""
+    head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
+    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n'
+
 
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
-
-
-def _link(kind: str, ident: str, label: str | None = None) -> str:
-    return f"[{md(label if label is not None else ident)}]({page(kind, ident)}.md)"
-
-
-def _target_link(a: Assessment, ident: str) -> str:
-    if ident in a.model.flows:
-        return _link("flow", ident)
-    if ident in a.model.boundaries:
-        return _link("boundary", ident)
-    return _link("element", ident)
-
-
-def _figure(svg: str, name: str) -> str:
-    """A placeholder the site_embed hook replaces with the SVG once Markdown has run."""
-    del svg  # drawn and written beside the page as diagram-<name>.svg
-    return placeholder(name) + f"\n\n[Open the diagram full size](diagram-{name}.svg)\n"
 
 
 def _status(status: str) -> str:
@@ -60,323 +61,545 @@ def _status(status: str) -> str:
     return f'<span class="tg-badge tg-{status}">{status}</span>'
 
 
-def generate(a: Assessment, svg_for: SvgFor) -> dict[str, str]:
-    """Every page, by file name."""
-    m, c = a.model, a.catalog
-    pages: dict[str, str] = {}
-    s = a.summary
+def _anchor(prefix: str, ident: str) -> str:
+    return f'<a id="{prefix}-{slug(ident)}"></a>'
 
-    # --- overview ---------------------------------------------------------------------------
-    out = [_front(m.name, wide=True), f"# {md(m.name)}\n", md_block(m.description) + "\n" if m.description else ""]
-    verdict = "passed" if a.passed else f"failed ({len(a.violations)} violations)"
-    out.append(f"**Policy {verdict}.** Coverage **{s['coverage']:.1%}** of {s['pairs']} (threat, target) pairs "
-               f"over {s['threats']} threats. Evidence: {md(a.source_label) if a.source_label else 'unverified (no source given)'}.\n")
-    out.append(_row(["status", "pairs"]))
-    out.append(_row(["---", "---:"]))
-    for st in STATUSES:
-        out.append(_row([_status(st), str(s[SUMMARY_KEY[st]])]))
-    out.append("")
-    out.append(f"{len(m.elements)} [elements](elements.md) · {len(m.flows)} [flows](flows.md) · "
-               f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
-               f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
-               f"[evidence](evidence.md) · [decisions](decisions.md)\n")
-    out.append("## Data-flow diagram\n")
-    out.append(_figure(svg_for("overview", dot.dfd(a, collapse_over=25, name="overview")), "overview"))
-    if a.violations:
-        out.append("## Policy violations\n")
-        out += [f"- {md(v)}" for v in a.violations]
+
+class Layout:
+    """Where each thing is documented, as a page file name plus optional anchor."""
+
+    def __init__(self, a: Assessment, large: bool | None = None):
+        m = a.model
+        self.large = large if large is not None else (len(m.elements) > LARGE_ELEMENTS or len(m.flows) > LARGE_FLOWS)
+        self.flow_page: dict[str, str] = {}
+        self.outside_page: dict[str, str] = {}
+        if self.large:
+            for i, fid in enumerate(sorted(m.flows)):
+                self.flow_page[fid] = f"flows-{i // ROWS_PER_PAGE + 1}"
+            loose = sorted(e for e, x in m.elements.items() if not x.boundaries)
+            for i, eid in enumerate(loose):
+                self.outside_page[eid] = f"{OUTSIDE}-{i // ROWS_PER_PAGE + 1}"
+
+    def target(self, kind: str, ident: str, ext: str = ".md") -> str:
+        if not self.large or kind in ("threat", "mitigation", "boundary"):
+            return f"{page(kind, ident)}{ext}"
+        if kind == "flow":
+            return f"{self.flow_page[ident]}{ext}#f-{slug(ident)}"
+        return f"{self.home(ident)}{ext}#e-{slug(ident)}"
+
+    def home(self, eid: str) -> str:
+        """The page an element lives on (large layout)."""
+        return self.outside_page.get(eid) or page("boundary", self._boundary(eid))
+
+    def _boundary(self, eid: str) -> str:
+        return self._a_model_boundaries[eid]
+
+    def bind(self, a: Assessment) -> Layout:
+        self._a_model_boundaries = {e: (x.boundaries[0] if x.boundaries else OUTSIDE) for e, x in a.model.elements.items()}
+        return self
+
+    def href(self, kind: str, ident: str) -> str:
+        return self.target(kind, ident, ".html")
+
+
+class SiteWriter:
+    def __init__(self, a: Assessment, svg_for: SvgFor, large: bool | None = None):
+        self.a = a
+        self.svg_for = svg_for
+        self.fragments: dict[str, str] = {}
+        self.layout = Layout(a, large).bind(a)
+        self.ctx = dot.Context(a, self.layout.href)
+        self.status = self.ctx.status
+        self.addressed: dict[str, list[str]] = {mid: [] for mid in a.catalog.mitigations}
+        for tid, t in a.catalog.threats.items():
+            for ref in t.mitigations:
+                self.addressed[ref.id].append(tid)
+        self.flows_out: dict[str, list[str]] = defaultdict(list)
+        self.flows_in: dict[str, list[str]] = defaultdict(list)
+        self.crossing: dict[str, list[str]] = defaultdict(list)
+        for fid, f in sorted(a.model.flows.items()):
+            self.flows_out[f.source].append(fid)
+            self.flows_in[f.sink].append(fid)
+            for b in f.crosses:
+                self.crossing[b].append(fid)
+        self.inside: dict[str, list[str]] = defaultdict(list)
+        for eid, e in sorted(a.model.elements.items()):
+            for b in e.boundaries:
+                self.inside[b].append(eid)
+
+    # --- links -------------------------------------------------------------------------------
+    def link(self, kind: str, ident: str, label: str | None = None) -> str:
+        return f"[{md(label if label is not None else ident)}]({self.layout.target(kind, ident)})"
+
+    def target_link(self, ident: str) -> str:
+        return self.link(self.kind_of(ident), ident)
+
+    def kind_of(self, ident: str) -> str:
+        m = self.a.model
+        return "flow" if ident in m.flows else "boundary" if ident in m.boundaries else "element"
+
+    def hlink(self, kind: str, ident: str, label: str | None = None) -> str:
+        """An HTML link (for raw HTML tables); text escaped for HTML, target a generated page."""
+        return f'<a href="{html_text(self.layout.href(kind, ident))}">{html_text(flat(label if label is not None else ident))}</a>'
+
+    def table(self, headers: list[str], rows: list[list[str]]) -> str:
+        """A large generated table, kept out of Markdown: a placeholder now, HTML after rendering."""
+        name = f"t{len(self.fragments) + 1}"
+        self.fragments[name] = _html_table(headers, rows)
+        return fragment_placeholder(name) + "\n"
+
+    def figure(self, name: str, source: str) -> str:
+        """A placeholder the site_embed hook replaces with the SVG once Markdown has run."""
+        self.svg_for(name, source)
+        return placeholder(name) + f"\n\n[Open the diagram full size](diagram-{name}.svg)\n"
+
+    # --- pages -------------------------------------------------------------------------------
+    def generate(self) -> dict[str, str]:
+        a, m, c = self.a, self.a.model, self.a.catalog
+        pages: dict[str, str] = {"index.md": self.overview()}
+        rows = [_front("Threats"), "# Threats\n", _row(["threat", "severity", "STRIDE", *STATUSES]),
+                _row(["---"] * (3 + len(STATUSES)))]
+        for tid, t in sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0])):
+            counts = a.by_threat[tid]
+            rows.append(_row([f"{self.link('threat', tid)} {md(t.title)}", t.severity, ", ".join(t.stride),
+                              *(str(counts[st]) if counts[st] else "" for st in STATUSES)]))
+        pages["threats.md"] = "\n".join(rows) + "\n"
+        for tid in c.threats:
+            pages[page("threat", tid) + ".md"] = self.threat_page(tid)
+        rows = [_front("Mitigations"), "# Mitigations\n", _row(["mitigation", "declared", "evidence", "threats"]),
+                _row(["---"] * 4)]
+        for mid, mit in c.mitigations.items():
+            st = a.mitigation_states[mid]
+            rows.append(_row([f"{self.link('mitigation', mid)} {md(mit.title)}" + (" **drift**" if st.drift else ""),
+                              mit.status, _status(st.evidence_state),
+                              ", ".join(self.link("threat", t) for t in self.addressed[mid])]))
+        pages["mitigations.md"] = "\n".join(rows) + "\n"
+        for mid in c.mitigations:
+            pages[page("mitigation", mid) + ".md"] = self.mitigation_page(mid)
+
+        if self.layout.large:
+            table = self.table(["element", "kind", "boundary", "coverage"], [
+                [self.hlink("element", eid, e.name), html_text(e.kind),
+                 self.hlink("boundary", e.boundaries[0]) if e.boundaries else "", _status(self.status.get(eid, "none"))]
+                for eid, e in m.elements.items()])
+            pages["elements.md"] = _front("Elements", searchable=False) + "# Elements\n\n" + table
+        else:
+            rows = [_front("Elements"), "# Elements\n", _row(["element", "kind", "boundary", "coverage"]),
+                    _row(["---"] * 4)]
+            for eid, e in m.elements.items():
+                b = self.link("boundary", e.boundaries[0]) if e.boundaries else ""
+                rows.append(_row([f"{self.link('element', eid)} {md(e.name)}", e.kind, b,
+                                  _status(self.status.get(eid, "none"))]))
+            pages["elements.md"] = "\n".join(rows) + "\n"
+        if self.layout.large:
+            for name, fids in self._chunks(self.layout.flow_page).items():
+                pages[name + ".md"] = self.flow_table(f"Flows ({name})", fids, anchors=True)
+            pages["flows.md"] = self.flow_index()
+            for name, eids in self._chunks(self.layout.outside_page).items():
+                pages[name + ".md"] = self.outside_page(name, eids)
+        else:
+            pages["flows.md"] = self.flow_table("Flows", sorted(m.flows), anchors=False)
+            for eid in m.elements:
+                pages[page("element", eid) + ".md"] = self.element_page(eid)
+            for fid in m.flows:
+                pages[page("flow", fid) + ".md"] = self.flow_page(fid)
+        rows = [_front("Boundaries"), "# Trust boundaries\n", _row(["boundary", "inside", "elements"]), _row(["---"] * 3)]
+        for bid, b in m.boundaries.items():
+            inside = self.link("boundary", b.parent) if b.parent else ""
+            rows.append(_row([f"{self.link('boundary', bid)} {md(b.name)}", inside, str(len(self.inside[bid]))]))
+        pages["boundaries.md"] = "\n".join(rows) + "\n"
+        for bid in m.boundaries:
+            pages[page("boundary", bid) + ".md"] = self.boundary_page(bid)
+        pages["matrix.md"] = self.matrix()
+        pages["evidence.md"] = self.evidence()
+        pages["decisions.md"] = self.decisions()
+        pages["data.md"] = self.data()
+        pages["paths.md"] = self.paths()
+        return pages
+
+    @staticmethod
+    def _chunks(mapping: dict[str, str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for ident, name in sorted(mapping.items()):
+            out[name].append(ident)
+        return dict(out)
+
+    def overview(self) -> str:
+        a, m, c, s = self.a, self.a.model, self.a.catalog, self.a.summary
+        out = [_front(m.name, wide=True), f"# {md(m.name)}\n", md_block(m.description) + "\n" if m.description else ""]
+        verdict = "passed" if a.passed else f"failed ({len(a.violations)} violations)"
+        source = md(a.source_label) if a.source_label else "unverified (no source given)"
+        out.append(f"**Policy {verdict}.** Coverage **{s['coverage']:.1%}** of {s['pairs']} (threat, target) pairs "
+                   f"over {s['threats']} threats. Evidence: {source}.\n")
+        out += [_row(["status", "pairs"]), _row(["---", "---:"])]
+        out += [_row([_status(st), str(s[SUMMARY_KEY[st]])]) for st in STATUSES]
         out.append("")
-    pages["index.md"] = "\n".join(out)
+        out.append(f"{len(m.elements)} [elements](elements.md) · {len(m.flows)} [flows](flows.md) · "
+                   f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
+                   f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
+                   f"[attack paths](paths.md) · [evidence](evidence.md) · [decisions](decisions.md)\n")
+        out.append("## Data-flow diagram\n")
+        if self.layout.large:
+            out.append("Each top-level boundary is drawn as one node (open its page for its inside); edges count the "
+                       "flows between them.\n")
+            out.append(self.figure("overview", dot.summary(a, self.ctx)))
+        else:
+            out.append(self.figure("overview", dot.dfd(a, collapse_over=25, name="overview", ctx=self.ctx)))
+        if a.violations:
+            out.append("## Policy violations\n")
+            out += [f"- {md(v)}" for v in a.violations[:200]]
+            if len(a.violations) > 200:
+                out.append(f"- ... and {len(a.violations) - 200} more (see the reports)")
+            out.append("")
+        return "\n".join(out)
 
-    # --- threats ------------------------------------------------------------------------------
-    rows = [_front("Threats"), "# Threats\n", _row(["threat", "severity", "STRIDE", *STATUSES]),
-            _row(["---"] * (3 + len(STATUSES)))]
-    by_sev = sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0]))
-    for tid, t in by_sev:
-        counts = a.by_threat[tid]
-        rows.append(_row([f"{_link('threat', tid)} {md(t.title)}", t.severity, ", ".join(t.stride),
-                          *(str(counts[st]) if counts[st] else "" for st in STATUSES)]))
-    pages["threats.md"] = "\n".join(rows) + "\n"
-    for tid in c.threats:
-        pages[page("threat", tid) + ".md"] = _threat_page(a, tid, svg_for)
+    def pairs_table(self, pairs: list[Pair], by: str) -> list[str]:
+        a = self.a
+        if self.layout.large:
+            cells = []
+            for p in pairs:
+                first = (self.hlink("threat", p.threat) + " " + html_text(flat(a.catalog.threats[p.threat].title))) \
+                    if by == "threat" else self.hlink(self.kind_of(p.target.id), p.target.id)
+                mits = ", ".join(self.hlink("mitigation", mid) for mid in p.mitigations)
+                dec = ""
+                if p.decision is not None:
+                    d = a.catalog.decisions[p.decision]
+                    dec = html_text(flat(f"{d.decision} by {d.owner or '?'}" + (f", expires {d.expires}" if d.expires else "")))
+                cells.append([first, html_text(p.severity), _status(p.status), mits, dec])
+            return [self.table([by, "severity", "status", "mitigations", "decision"], cells)]
+        rows = [_row([by, "severity", "status", "mitigations", "decision"]), _row(["---"] * 5)]
+        for p in pairs:
+            first = (self.link("threat", p.threat) + " " + md(a.catalog.threats[p.threat].title)) if by == "threat" \
+                else self.target_link(p.target.id)
+            mits = ", ".join(f"{self.link('mitigation', mid)} ({a.mitigation_states[mid].declared})" for mid in p.mitigations)
+            dec = ""
+            if p.decision is not None:
+                d = a.catalog.decisions[p.decision]
+                dec = f"{d.decision} by {md(d.owner or '?')}" + (f", expires {d.expires}" if d.expires else "")
+            rows.append(_row([first, p.severity, _status(p.status), mits, dec]))
+        return rows
 
-    # --- mitigations ----------------------------------------------------------------------------
-    rows = [_front("Mitigations"), "# Mitigations\n", _row(["mitigation", "declared", "evidence", "threats"]),
-            _row(["---"] * 4)]
-    addressed: dict[str, list[str]] = {mid: [] for mid in c.mitigations}
-    for tid, t in c.threats.items():
-        for ref in t.mitigations:
-            addressed[ref.id].append(tid)
-    for mid, mit in c.mitigations.items():
-        st = a.mitigation_states[mid]
-        rows.append(_row([f"{_link('mitigation', mid)} {md(mit.title)}" + (" **drift**" if st.drift else ""),
-                          mit.status, _status(st.evidence_state), ", ".join(_link("threat", t) for t in addressed[mid])]))
-    pages["mitigations.md"] = "\n".join(rows) + "\n"
-    for mid in c.mitigations:
-        pages[page("mitigation", mid) + ".md"] = _mitigation_page(a, mid, addressed[mid])
+    def threat_page(self, tid: str) -> str:
+        from threatgraph.selectors import describe
 
-    # --- model pages -------------------------------------------------------------------------------
-    status = dot.worst_status(a)
-    rows = [_front("Elements"), "# Elements\n", _row(["element", "kind", "boundary", "coverage"]), _row(["---"] * 4)]
-    for eid, e in m.elements.items():
-        b = _link("boundary", e.boundaries[0]) if e.boundaries else ""
-        rows.append(_row([f"{_link('element', eid)} {md(e.name)}", e.kind, b, _status(status.get(eid, 'none'))]))
-    pages["elements.md"] = "\n".join(rows) + "\n"
-    for eid in m.elements:
-        pages[page("element", eid) + ".md"] = _element_page(a, eid, svg_for)
-
-    rows = [_front("Flows"), "# Flows\n", _row(["flow", "from", "to", "protocol", "crosses", "coverage"]),
-            _row(["---"] * 6)]
-    for fid, f in m.flows.items():
-        label = f"{_link('flow', fid)} {md(f.name)}" + (" *(attack edge)*" if f.attack else "")
-        rows.append(_row([label, _target_link(a, f.source), _target_link(a, f.sink),
-                          md(f.protocol + (f":{f.port}" if f.port is not None else "")),
-                          ", ".join(_link("boundary", b) for b in f.crosses), _status(status.get(fid, "none"))]))
-    pages["flows.md"] = "\n".join(rows) + "\n"
-    for fid in m.flows:
-        pages[page("flow", fid) + ".md"] = _flow_page(a, fid, svg_for)
-
-    rows = [_front("Boundaries"), "# Trust boundaries\n", _row(["boundary", "inside", "elements"]), _row(["---"] * 3)]
-    for bid, b in m.boundaries.items():
-        inside = _link("boundary", b.parent) if b.parent else ""
-        count = sum(1 for e in m.elements.values() if bid in e.boundaries)
-        rows.append(_row([f"{_link('boundary', bid)} {md(b.name)}", inside, str(count)]))
-    pages["boundaries.md"] = "\n".join(rows) + "\n"
-    for bid in m.boundaries:
-        pages[page("boundary", bid) + ".md"] = _boundary_page(a, bid, svg_for)
-
-    pages["matrix.md"] = _matrix(a)
-    pages["paths.md"] = _paths(a, svg_for)
-    pages["evidence.md"] = _evidence(a)
-    pages["decisions.md"] = _decisions(a)
-    pages["data.md"] = _data(a)
-    return pages
-
-
-def _pairs_table(a: Assessment, pairs: list[Pair], by: str) -> list[str]:
-    rows = [_row([by, "severity", "status", "mitigations", "decision"]), _row(["---"] * 5)]
-    for p in pairs:
-        first = (_link("threat", p.threat) + " " + md(a.catalog.threats[p.threat].title)) if by == "threat" \
-            else _target_link(a, p.target.id)
-        mits = ", ".join(f"{_link('mitigation', mid)} ({a.mitigation_states[mid].declared})" for mid in p.mitigations)
-        dec = ""
-        if p.decision is not None:
-            d = a.catalog.decisions[p.decision]
-            dec = f"{d.decision} by {md(d.owner or '?')}" + (f", expires {d.expires}" if d.expires else "")
-        rows.append(_row([first, p.severity, _status(p.status), mits, dec]))
-    return rows
-
-
-def _threat_page(a: Assessment, tid: str, svg_for: SvgFor) -> str:
-    t = a.catalog.threats[tid]
-    w = a.catalog.loc("threat", tid)
-    out = [_front(f"{tid} {t.title}"), f"# {md(tid)}: {md(t.title)}\n",
-           f"**Severity** {t.severity}" + (f" · likelihood {t.likelihood}" if t.likelihood else "")
-           + (f" · impact {t.impact}" if t.impact else "") + f" · **STRIDE** {', '.join(t.stride)} · "
-           f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
-    if t.description:
-        out.append(md_block(t.description) + "\n")
-    refs = t.references
-    ref_bits = [f"[{r}](https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.cwe]
-    ref_bits += [f"[{r}](https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.capec]
-    ref_bits += [f"[{r}](https://attack.mitre.org/techniques/{r.replace('.', '/')}/)" for r in refs.attack]
-    ref_bits += [md(n) for n in refs.notes]
-    if ref_bits:
-        out.append("**References** " + " · ".join(ref_bits) + "\n")
-    out.append("## Where it lands\n")
-    from threatgraph.selectors import describe
-
-    for item in t.applies_to:
-        what, sel = next(iter(item.items()))
-        out.append(f"- {what}: {md_code(describe(sel))}")
-    out.append("")
-    out += _pairs_table(a, a.pairs_of_threat(tid), "target")
-    out.append("\n## Mitigations\n")
-    if not t.mitigations:
-        out.append("None declared.\n")
-    for ref in t.mitigations:
-        st = a.mitigation_states[ref.id]
-        only = f" (only on {', '.join(md_code(x) for x in ref.targets)})" if ref.targets else ""
-        out.append(f"- {_link('mitigation', ref.id)} {md(a.catalog.mitigations[ref.id].title)}: declared "
-                   f"{st.declared}, evidence {_status(st.evidence_state)}{' — **drift**' if st.drift else ''}{only}")
-    out.append("\n## Diagram\n")
-    name = page("threat", tid)
-    out.append(_figure(svg_for(name, dot.dfd(a, dot.threat_focus(a, tid), name="threat")), name))
-    return "\n".join(out)
-
-
-def _mitigation_page(a: Assessment, mid: str, threats: list[str]) -> str:
-    mit = a.catalog.mitigations[mid]
-    st = a.mitigation_states[mid]
-    w = a.catalog.loc("mitigation", mid)
-    out = [_front(f"{mid} {mit.title}"), f"# {md(mid)}: {md(mit.title)}\n",
-           f"**Declared** {mit.status} · **type** {mit.type} · **evidence** {_status(st.evidence_state)} · "
-           f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
-    if st.drift:
-        out.append(f"!!! danger \"Drift\"\n    {md(st.note)}\n")
-    elif st.note:
-        out.append(f"!!! note \"Evidence\"\n    {md(st.note)}\n")
-    if mit.description:
-        out.append(md_block(mit.description) + "\n")
-    out.append("## Evidence\n")
-    if not st.evidence:
-        out.append("No machine-checkable evidence declared.\n")
-    else:
-        out.append(_row(["result", "proves", "where", "detail"]))
-        out.append(_row(["---"] * 4))
-        for r in st.evidence:
-            gap = " *(gap)*" if r.gap else ""
-            out.append(_row([_status(r.result) + gap, md(r.proves), md_code(r.where) if r.where else "", md(r.detail)]))
-        out.append("")
-    out.append("## Addresses\n")
-    for tid in threats:
+        a = self.a
         t = a.catalog.threats[tid]
-        targets = ", ".join(_target_link(a, p.target.id) for p in a.pairs_of_threat(tid) if mid in p.mitigations)
-        out.append(f"- {_link('threat', tid)} {md(t.title)} ({t.severity}) on {targets or 'no target'}")
-    return "\n".join(out) + "\n"
+        w = a.catalog.loc("threat", tid)
+        out = [_front(f"{tid} {t.title}"), f"# {md(tid)}: {md(t.title)}\n",
+               f"**Severity** {t.severity}" + (f" · likelihood {t.likelihood}" if t.likelihood else "")
+               + (f" · impact {t.impact}" if t.impact else "") + f" · **STRIDE** {', '.join(t.stride)} · "
+               f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
+        if t.description:
+            out.append(md_block(t.description) + "\n")
+        refs = t.references
+        bits = [f"[{r}](https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.cwe]
+        bits += [f"[{r}](https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.capec]
+        bits += [f"[{r}](https://attack.mitre.org/techniques/{r.replace('.', '/')}/)" for r in refs.attack]
+        bits += [md(n) for n in refs.notes]
+        if bits:
+            out.append("**References** " + " · ".join(bits) + "\n")
+        out.append("## Where it lands\n")
+        for item in t.applies_to:
+            what, sel = next(iter(item.items()))
+            out.append(f"- {what}: {md_code(describe(sel))}")
+        out.append("")
+        pairs = a.pairs_of_threat(tid)
+        cap = 200 if self.layout.large else len(pairs)
+        out += self.pairs_table(pairs[:cap], "target")
+        if len(pairs) > cap:
+            out.append(f"\n{len(pairs) - cap} more targets: see `coverage.json` or `threatgraph explain {md(tid)}`.")
+        out.append("\n## Mitigations\n")
+        if not t.mitigations:
+            out.append("None declared.\n")
+        for ref in t.mitigations:
+            st = a.mitigation_states[ref.id]
+            only = f" (only on {', '.join(md_code(x) for x in ref.targets)})" if ref.targets else ""
+            out.append(f"- {self.link('mitigation', ref.id)} {md(a.catalog.mitigations[ref.id].title)}: declared "
+                       f"{st.declared}, evidence {_status(st.evidence_state)}{' — **drift**' if st.drift else ''}{only}")
+        out.append("\n## Diagram\n")
+        name = page("threat", tid)
+        focus = dot.threat_focus(a, tid, self.ctx)
+        big = focus.include is not None and len(focus.include) > 120
+        out.append(self.figure(name, dot.dfd(a, focus, name="threat", ctx=self.ctx, collapse_over=5 if big else None)))
+        return "\n".join(out)
+
+    def mitigation_page(self, mid: str) -> str:
+        a = self.a
+        mit = a.catalog.mitigations[mid]
+        st = a.mitigation_states[mid]
+        w = a.catalog.loc("mitigation", mid)
+        out = [_front(f"{mid} {mit.title}"), f"# {md(mid)}: {md(mit.title)}\n",
+               f"**Declared** {mit.status} · **type** {mit.type} · **evidence** {_status(st.evidence_state)} · "
+               f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
+        if st.drift:
+            out.append(f"!!! danger \"Drift\"\n    {md(st.note)}\n")
+        elif st.note:
+            out.append(f"!!! note \"Evidence\"\n    {md(st.note)}\n")
+        if mit.description:
+            out.append(md_block(mit.description) + "\n")
+        out.append("## Evidence\n")
+        if not st.evidence:
+            out.append("No machine-checkable evidence declared.\n")
+        else:
+            out += [_row(["result", "proves", "where", "detail"]), _row(["---"] * 4)]
+            for r in st.evidence:
+                gap = " *(gap)*" if r.gap else ""
+                out.append(_row([_status(r.result) + gap, md(r.proves), md_code(r.where) if r.where else "", md(r.detail)]))
+            out.append("")
+        out.append("## Addresses\n")
+        for tid in self.addressed[mid]:
+            t = a.catalog.threats[tid]
+            targets = [p.target.id for p in a.pairs_of_threat(tid) if mid in p.mitigations]
+            shown = ", ".join(self.target_link(x) for x in targets[:50]) + (f" and {len(targets) - 50} more"
+                                                                         if len(targets) > 50 else "")
+            out.append(f"- {self.link('threat', tid)} {md(t.title)} ({t.severity}) on {shown or 'no target'}")
+        return "\n".join(out) + "\n"
+
+    def flows_list(self, flows: list[str]) -> list[str]:
+        m = self.a.model
+        if self.layout.large and flows:
+            return [self.table(["flow", "from", "to"], [
+                [self.hlink("flow", fid, m.flows[fid].name), self.hlink(self.kind_of(m.flows[fid].source), m.flows[fid].source),
+                 self.hlink(self.kind_of(m.flows[fid].sink), m.flows[fid].sink)] for fid in flows])]
+        return [f"- {self.link('flow', fid)} {md(m.flows[fid].name)}: {self.target_link(m.flows[fid].source)} → "
+                f"{self.target_link(m.flows[fid].sink)}" for fid in flows]
+
+    def element_section(self, eid: str, heading: str = "#") -> list[str]:
+        a, e = self.a, self.a.model.elements[eid]
+        out = [f"{heading} {md(e.name)}\n", f"**Kind** {e.kind} · **id** {md_code(eid)}"
+               + (f" · declared in {md_code(f'{e.location.file}:{e.location.line}')}" if e.location else "") + "\n"]
+        if e.boundaries:
+            out.append("**Inside** " + " ⊂ ".join(self.link("boundary", b) for b in e.boundaries) + "\n")
+        if e.description:
+            out.append(md_block(e.description) + "\n")
+        if e.data:
+            out.append("**Holds** " + ", ".join(md(a.model.data[d].name) for d in e.data) + "\n")
+        out.append(f"{heading}# Threats\n")
+        pairs = a.pairs_on(eid)
+        out += self.pairs_table(pairs, "threat") if pairs else ["No threat lands on this element."]
+        out.append(f"\n{heading}# Flows out\n")
+        out += self.flows_list(self.flows_out[eid]) or ["None."]
+        out.append(f"\n{heading}# Flows in\n")
+        out += self.flows_list(self.flows_in[eid]) or ["None."]
+        return out
+
+    def element_page(self, eid: str) -> str:
+        e = self.a.model.elements[eid]
+        out = [_front(e.name), *self.element_section(eid), "\n## Neighbourhood\n"]
+        focus = dot.Focus(dot.neighbourhood(self.a, [eid], self.ctx), frozenset({eid}), e.name)
+        out.append(self.figure(page("element", eid), dot.dfd(self.a, focus, name="element", ctx=self.ctx)))
+        return "\n".join(out)
+
+    def outside_page(self, name: str, eids: list[str]) -> str:
+        out = [_front(f"Elements outside every boundary ({name})", searchable=False), "# Elements outside every boundary\n",
+               *self.element_rows(eids)]
+        return "\n".join(out) + "\n"
+
+    def flow_rows(self, fids: list[str], anchors: bool) -> list[str]:
+        m = self.a.model
+        if self.layout.large:
+            cells = []
+            for fid in fids:
+                f = m.flows[fid]
+                cells.append([(_anchor("f", fid) if anchors else "") + html_text(flat(f.name))
+                              + f" (<code>{html_text(flat(fid))}</code>)" + (" <em>(attack edge)</em>" if f.attack else ""),
+                              self.hlink(self.kind_of(f.source), f.source), self.hlink(self.kind_of(f.sink), f.sink),
+                              html_text(flat(f.protocol + (f":{f.port}" if f.port is not None else ""))),
+                              ", ".join(self.hlink("boundary", b) for b in f.crosses),
+                              _status(self.status.get(fid, "none")),
+                              ", ".join(self.hlink("threat", p.threat) for p in self.a.pairs_on(fid)[:20])])
+            return [self.table(["flow", "from", "to", "protocol", "crosses", "coverage", "threats"], cells)]
+        rows = [_row(["flow", "from", "to", "protocol", "crosses", "coverage", "threats"]), _row(["---"] * 7)]
+        for fid in fids:
+            f = m.flows[fid]
+            label = (_anchor("f", fid) if anchors else "") + f"{self.link('flow', fid)} {md(f.name)}" + \
+                (" *(attack edge)*" if f.attack else "")
+            threats = ", ".join(self.link("threat", p.threat) for p in self.a.pairs_on(fid)[:20])
+            rows.append(_row([label, self.target_link(f.source), self.target_link(f.sink),
+                              md(f.protocol + (f":{f.port}" if f.port is not None else "")),
+                              ", ".join(self.link("boundary", b) for b in f.crosses), _status(self.status.get(fid, "none")),
+                              threats]))
+        return rows
+
+    def flow_table(self, title: str, fids: list[str], anchors: bool) -> str:
+        return "\n".join([_front(title, searchable=not anchors), f"# {md(title)}\n", *self.flow_rows(fids, anchors)]) + "\n"
+
+    def flow_index(self) -> str:
+        chunks = self._chunks(self.layout.flow_page)
+        out = [_front("Flows"), "# Flows\n", f"{len(self.a.model.flows)} flows, {ROWS_PER_PAGE} per page:\n"]
+        out += [f"- [{name}]({name}.md): {md(fids[0])} … {md(fids[-1])}" for name, fids in chunks.items()]
+        return "\n".join(out) + "\n"
+
+    def flow_page(self, fid: str) -> str:
+        a, f = self.a, self.a.model.flows[fid]
+        data = ", ".join(f"{md(a.model.data[d].name)} ({a.model.data[d].classification})" for d in f.data) or "—"
+        out = [_front(f.name), f"# {md(f.name)}\n",
+               f"{self.target_link(f.source)} → {self.target_link(f.sink)} · **id** {md_code(fid)}"
+               + (" · **attack edge**: a flow the design exists to block" if f.attack else "") + "\n",
+               _row(["protocol", "port", "encrypted", "authenticated", "data"]), _row(["---"] * 5),
+               _row([md(f.protocol) or "—", str(f.port) if f.port is not None else "—", "yes" if f.encrypted else "no",
+                     "yes" if f.authenticated else "no", data]), ""]
+        if f.crosses:
+            out.append("**Crosses** " + ", ".join(self.link("boundary", b) for b in f.crosses) + "\n")
+        if f.description:
+            out.append(md_block(f.description) + "\n")
+        out.append("## Threats\n")
+        pairs = a.pairs_on(fid)
+        out += self.pairs_table(pairs, "threat") if pairs else ["No threat lands on this flow."]
+        out.append("\n## Diagram\n")
+        ids = frozenset({fid, f.source, f.sink})
+        out.append(self.figure(page("flow", fid), dot.dfd(a, dot.Focus(ids, ids, f.name), name="flow", ctx=self.ctx)))
+        return "\n".join(out)
+
+    def boundary_page(self, bid: str) -> str:
+        a, m = self.a, self.a.model
+        b = m.boundaries[bid]
+        out = [_front(b.name), f"# {md(b.name)}\n", f"**id** {md_code(bid)}"
+               + (f" · inside {self.link('boundary', b.parent)}" if b.parent else "") + "\n"]
+        if b.description:
+            out.append(md_block(b.description) + "\n")
+        kids = self.ctx.kids.get(bid, [])
+        if kids:
+            out.append("**Contains** " + ", ".join(self.link("boundary", k) for k in kids) + "\n")
+        inside = self.inside[bid]
+        own = self.ctx.members.get(bid, [])
+        out.append("## Elements inside\n")
+        if self.layout.large and inside:
+            out.append(self.table(["element", "kind"], [[self.hlink("element", e, m.elements[e].name),
+                                                         html_text(m.elements[e].kind)] for e in inside[:ROWS_PER_PAGE]]))
+        else:
+            out += [f"- {self.link('element', e)} {md(m.elements[e].name)}" for e in inside[:ROWS_PER_PAGE]] or ["None."]
+        if len(inside) > ROWS_PER_PAGE:
+            out.append(f"- ... and {len(inside) - ROWS_PER_PAGE} more in the nested boundaries")
+        crossing = self.crossing[bid]
+        out.append("\n## Flows crossing it\n")
+        out += self.flows_list(crossing[:ROWS_PER_PAGE]) or ["None."]
+        if len(crossing) > ROWS_PER_PAGE:
+            out.append(f"- ... and {len(crossing) - ROWS_PER_PAGE} more (see the flow tables)")
+        pairs = a.pairs_on(bid)
+        if pairs:
+            out.append("\n## Threats\n")
+            out += self.pairs_table(pairs, "threat")
+        out.append("\n## Diagram\n")
+        shown = own if self.layout.large else inside
+        focus = dot.Focus(dot.neighbourhood(a, shown, self.ctx) if shown else frozenset(), frozenset(shown) | {bid}, b.name)
+        out.append(self.figure(page("boundary", bid), dot.dfd(a, focus, name="boundary", ctx=self.ctx,
+                                                              collapse_over=60 if self.layout.large else None)))
+        if self.layout.large and own:
+            out.append("\n## Elements\n")
+            out += self.element_rows(own)
+        return "\n".join(out)
+
+    def element_rows(self, eids: list[str]) -> list[str]:
+        """Large layout: one table row per element (anchor, kind, coverage, threats, flows)."""
+        a, m = self.a, self.a.model
+        cells = []
+        for eid in eids:
+            e = m.elements[eid]
+            pairs = a.pairs_on(eid)
+            threats = ", ".join(self.hlink("threat", p.threat) for p in pairs[:5]) + (
+                f" +{len(pairs) - 5}" if len(pairs) > 5 else "")
+            cells.append([_anchor("e", eid) + html_text(flat(e.name)) + f" (<code>{html_text(flat(eid))}</code>)",
+                          html_text(e.kind), _status(self.status.get(eid, "none")), threats,
+                          str(len(self.flows_out[eid])), str(len(self.flows_in[eid]))])
+        return [self.table(["element", "kind", "coverage", "threats", "flows out", "flows in"], cells)]
+
+    def matrix(self) -> str:
+        a = self.a
+        legend = " · ".join(_status(s) for s in STATUSES)
+        if self.layout.large:
+            zone = {}
+            for p in a.pairs:
+                node = a.model.node(p.target.id)
+                f = a.model.flows.get(p.target.id)
+                where = (f.source if f else p.target.id)
+                e = a.model.elements.get(where)
+                zone[(p.threat, p.target.id)] = (e.boundaries[0] if e and e.boundaries else
+                                                 (p.target.id if node is not None and node.kind == "boundary" else OUTSIDE))
+            cols = sorted(set(zone.values()))
+            counts: dict[tuple[str, str], int] = defaultdict(int)
+            worst: dict[tuple[str, str], str] = {}
+            for p in a.pairs:
+                k = (p.threat, zone[(p.threat, p.target.id)])
+                counts[k] += 1
+                if p.status in ("unmitigated", "accepted-expired") or k not in worst:
+                    worst[k] = p.status
+            header = ["threat", *cols]
+            cells = [[self.hlink("threat", tid), *(
+                f'<span class="tg-cell tg-{worst[(tid, b)]}">{counts[(tid, b)]}</span>' if (tid, b) in counts else ""
+                for b in cols)] for tid in a.catalog.threats]
+            return (_front("Coverage matrix", wide=True, searchable=False) + "# Coverage matrix\n\n"
+                    "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
+                    + legend + "\n\n" + self.table(header, cells))
+        targets = sorted({p.target.id for p in a.pairs})
+        cell = {(p.threat, p.target.id): f'<span class="tg-cell tg-{p.status}" title="{p.status}">{p.status[:1].upper()}</span>'
+                for p in a.pairs}
+        out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n",
+               "Rows are threats, columns the flows and elements they land on. " + legend + "\n",
+               _row(["threat", *(self.target_link(t) for t in targets)]), _row(["---"] * (len(targets) + 1))]
+        for tid in a.catalog.threats:
+            out.append(_row([self.link("threat", tid), *(cell.get((tid, t), "") for t in targets)]))
+        return "\n".join(out) + "\n"
+
+    def evidence(self) -> str:
+        a = self.a
+        out = [_front("Evidence"), "# Evidence\n",
+               f"Checked against: {md(a.source_label) if a.source_label else 'nothing (unverified: run with --source)'}.\n"]
+        if a.drift:
+            out.append("**Drift:** " + ", ".join(self.link("mitigation", d) for d in a.drift) + "\n")
+        out += [_row(["mitigation", "declared", "result", "proves", "where"]), _row(["---"] * 5)]
+        for mid, st in a.mitigation_states.items():
+            for r in st.evidence:
+                out.append(_row([self.link("mitigation", mid), st.declared, _status(r.result) + (" *(gap)*" if r.gap else ""),
+                                 md(r.proves), md_code(r.where) if r.where else ""]))
+        return "\n".join(out) + "\n"
+
+    def decisions(self) -> str:
+        a = self.a
+        out = [_front("Decisions"), "# Decisions\n",
+               _row(["threat", "targets", "decision", "owner", "expires", "justification"]), _row(["---"] * 6)]
+        for n, d in enumerate(a.catalog.decisions):
+            exp = (d.expires.isoformat() if d.expires else "") + (" ⏰ **expired**" if n in a.expired_decisions else "")
+            out.append(_row([self.link("threat", d.threat), ", ".join(md_code(t) for t in d.targets), d.decision,
+                             md(d.owner or ""), exp, md(d.justification)]))
+        if not a.catalog.decisions:
+            out.append("\nNo decisions recorded.")
+        return "\n".join(out) + "\n"
+
+    def data(self) -> str:
+        m = self.a.model
+        carried: dict[str, list[str]] = defaultdict(list)
+        for fid, f in sorted(m.flows.items()):
+            for d in f.data:
+                carried[d].append(fid)
+        out = [_front("Data assets"), "# Data assets\n", _row(["data", "classification", "credentials", "carried by"]),
+               _row(["---"] * 4)]
+        for did, d in m.data.items():
+            flows = carried[did]
+            shown = ", ".join(self.link("flow", f) for f in flows[:30]) + (f" and {len(flows) - 30} more"
+                                                                           if len(flows) > 30 else "")
+            out.append(_row([md(d.name), d.classification, "yes" if d.is_credentials else "", shown]))
+        return "\n".join(out) + "\n"
+
+    def paths(self) -> str:
+        from threatgraph.render import paths
+
+        a = self.a
+        out = [_front("Attack paths and invariants"), "# Attack paths and invariants\n",
+               "Computed from the model and the coverage: an attack edge is a path only while no full-strength "
+               "mitigation blocks it; a step moves an attacker only where an open spoofing, tampering or elevation "
+               "threat allows it, reads a store through an open disclosure threat, or leaks data out.\n",
+               paths.render_markdown(a, links=True, layout=self.layout)]
+        if a.analysis is not None and a.analysis.paths:
+            out.append("## One diagram per path\n")
+            for n, p in enumerate(a.analysis.paths, 1):
+                ids = frozenset(p.nodes) | frozenset(s["flow"] for s in p.steps)
+                out.append(f"### Path {n}: {md(' → '.join(p.nodes))} ({'blocked' if p.blocked else 'open'})\n")
+                out.append(self.figure(f"path-{n}", dot.dfd(a, dot.Focus(ids, ids, f"Path {n}: " + " -> ".join(p.nodes)),
+                                                            name="path", ctx=self.ctx)))
+        return "\n".join(out)
 
 
-def _flows_list(a: Assessment, flows: list[str]) -> list[str]:
-    return [f"- {_link('flow', fid)} {md(a.model.flows[fid].name)}: {_target_link(a, a.model.flows[fid].source)} → "
-            f"{_target_link(a, a.model.flows[fid].sink)}" for fid in flows]
-
-
-def _element_page(a: Assessment, eid: str, svg_for: SvgFor) -> str:
-    e = a.model.elements[eid]
-    out = [_front(e.name), f"# {md(e.name)}\n", f"**Kind** {e.kind} · **id** {md_code(eid)}"
-           + (f" · declared in {md_code(f'{e.location.file}:{e.location.line}')}" if e.location else "") + "\n"]
-    if e.boundaries:
-        out.append("**Inside** " + " ⊂ ".join(_link("boundary", b) for b in e.boundaries) + "\n")
-    if e.description:
-        out.append(md_block(e.description) + "\n")
-    if e.data:
-        out.append("**Holds** " + ", ".join(md(a.model.data[d].name) for d in e.data) + "\n")
-    out.append("## Threats\n")
-    pairs = a.pairs_on(eid)
-    out += _pairs_table(a, pairs, "threat") if pairs else ["No threat lands on this element."]
-    flows_out = sorted(f.id for f in a.model.flows.values() if f.source == eid)
-    flows_in = sorted(f.id for f in a.model.flows.values() if f.sink == eid)
-    out.append("\n## Flows out\n")
-    out += _flows_list(a, flows_out) or ["None."]
-    out.append("\n## Flows in\n")
-    out += _flows_list(a, flows_in) or ["None."]
-    out.append("\n## Neighbourhood\n")
-    focus = dot.Focus(dot.neighbourhood(a, [eid]), frozenset({eid}), e.name)
-    out.append(_figure(svg_for(page("element", eid), dot.dfd(a, focus, name="element")), page("element", eid)))
-    return "\n".join(out)
-
-
-def _flow_page(a: Assessment, fid: str, svg_for: SvgFor) -> str:
-    f = a.model.flows[fid]
-    data = ", ".join(f"{md(a.model.data[d].name)} ({a.model.data[d].classification})" for d in f.data) or "—"
-    out = [_front(f.name), f"# {md(f.name)}\n",
-           f"{_target_link(a, f.source)} → {_target_link(a, f.sink)} · **id** {md_code(fid)}"
-           + (" · **attack edge**: a flow the design exists to block" if f.attack else "") + "\n",
-           _row(["protocol", "port", "encrypted", "authenticated", "data"]), _row(["---"] * 5),
-           _row([md(f.protocol) or "—", str(f.port) if f.port is not None else "—", "yes" if f.encrypted else "no",
-                 "yes" if f.authenticated else "no", data]), ""]
-    if f.crosses:
-        out.append("**Crosses** " + ", ".join(_link("boundary", b) for b in f.crosses) + "\n")
-    if f.description:
-        out.append(md_block(f.description) + "\n")
-    out.append("## Threats\n")
-    pairs = a.pairs_on(fid)
-    out += _pairs_table(a, pairs, "threat") if pairs else ["No threat lands on this flow."]
-    out.append("\n## Diagram\n")
-    focus = dot.Focus(frozenset({fid, f.source, f.sink}), frozenset({fid, f.source, f.sink}), f.name)
-    out.append(_figure(svg_for(page("flow", fid), dot.dfd(a, focus, name="flow")), page("flow", fid)))
-    return "\n".join(out)
-
-
-def _boundary_page(a: Assessment, bid: str, svg_for: SvgFor) -> str:
-    m = a.model
-    b = m.boundaries[bid]
-    out = [_front(b.name), f"# {md(b.name)}\n", f"**id** {md_code(bid)}"
-           + (f" · inside {_link('boundary', b.parent)}" if b.parent else "") + "\n"]
-    if b.description:
-        out.append(md_block(b.description) + "\n")
-    kids = sorted(k for k, x in m.boundaries.items() if x.parent == bid)
-    if kids:
-        out.append("**Contains** " + ", ".join(_link("boundary", k) for k in kids) + "\n")
-    inside = sorted(e for e, x in m.elements.items() if bid in x.boundaries)
-    out.append("## Elements inside\n")
-    out += [f"- {_link('element', e)} {md(m.elements[e].name)}" for e in inside] or ["None."]
-    crossing = sorted(f for f, x in m.flows.items() if bid in x.crosses)
-    out.append("\n## Flows crossing it\n")
-    out += _flows_list(a, crossing) or ["None."]
-    pairs = a.pairs_on(bid)
-    if pairs:
-        out.append("\n## Threats\n")
-        out += _pairs_table(a, pairs, "threat")
-    out.append("\n## Diagram\n")
-    focus = dot.Focus(dot.neighbourhood(a, inside) if inside else frozenset(), frozenset(inside) | {bid}, b.name)
-    out.append(_figure(svg_for(page("boundary", bid), dot.dfd(a, focus, name="boundary")), page("boundary", bid)))
-    return "\n".join(out)
-
-
-def _matrix(a: Assessment) -> str:
-    targets = sorted({p.target.id for p in a.pairs})
-    cell = {(p.threat, p.target.id): f'<span class="tg-cell tg-{p.status}" title="{p.status}">{p.status[:1].upper()}</span>'
-            for p in a.pairs}
-    out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n",
-           "Rows are threats, columns the flows and elements they land on. "
-           + " · ".join(_status(s) for s in STATUSES) + "\n",
-           _row(["threat", *(_target_link(a, t) for t in targets)]), _row(["---"] * (len(targets) + 1))]
-    for tid in a.catalog.threats:
-        out.append(_row([_link("threat", tid), *(cell.get((tid, t), "") for t in targets)]))
-    out.append("")
-    return "\n".join(out)
-
-
-def _evidence(a: Assessment) -> str:
-    out = [_front("Evidence"), "# Evidence\n",
-           f"Checked against: {md(a.source_label) if a.source_label else 'nothing (unverified: run with --source)'}.\n"]
-    if a.drift:
-        out.append("**Drift:** " + ", ".join(_link("mitigation", d) for d in a.drift) + "\n")
-    out.append(_row(["mitigation", "declared", "result", "proves", "where"]))
-    out.append(_row(["---"] * 5))
-    for mid, st in a.mitigation_states.items():
-        for r in st.evidence:
-            out.append(_row([_link("mitigation", mid), st.declared, _status(r.result) + (" *(gap)*" if r.gap else ""),
-                             md(r.proves), md_code(r.where) if r.where else ""]))
-    return "\n".join(out) + "\n"
-
-
-def _decisions(a: Assessment) -> str:
-    out = [_front("Decisions"), "# Decisions\n", _row(["threat", "targets", "decision", "owner", "expires", "justification"]),
-           _row(["---"] * 6)]
-    for n, d in enumerate(a.catalog.decisions):
-        exp = (d.expires.isoformat() if d.expires else "") + (" ⏰ **expired**" if n in a.expired_decisions else "")
-        out.append(_row([_link("threat", d.threat), ", ".join(md_code(t) for t in d.targets), d.decision,
-                         md(d.owner or ""), exp, md(d.justification)]))
-    if not a.catalog.decisions:
-        out.append("\nNo decisions recorded.")
-    return "\n".join(out) + "\n"
-
-
-def _data(a: Assessment) -> str:
-    out = [_front("Data assets"), "# Data assets\n", _row(["data", "classification", "credentials", "carried by"]),
-           _row(["---"] * 4)]
-    for did, d in a.model.data.items():
-        flows = ", ".join(_link("flow", f) for f, x in a.model.flows.items() if did in x.data)
-        out.append(_row([md(d.name), d.classification, "yes" if d.is_credentials else "", flows]))
-    return "\n".join(out) + "\n"
-
-
-def _paths(a: Assessment, svg_for: SvgFor) -> str:
-    from threatgraph.render import paths
-
-    out = [_front("Attack paths and invariants"), "# Attack paths and invariants\n",
-           "Computed with networkx from the model and the coverage: an attack edge is a path only while no "
-           "full-strength mitigation blocks it; a step moves an attacker only where an open spoofing, tampering or "
-           "elevation threat allows it, reads a store through an open disclosure threat, or leaks data out.\n",
-           paths.render_markdown(a, links=True)]
-    if a.analysis is not None and a.analysis.paths:
-        out.append("## One diagram per path\n")
-        for n, p in enumerate(a.analysis.paths, 1):
-            ids = frozenset(p.nodes) | frozenset(s["flow"] for s in p.steps)
-            title = f"Path {n}: " + " -> ".join(p.nodes)
-            out.append(f"### Path {n}: {md(' → '.join(p.nodes))} ({'blocked' if p.blocked else 'open'})\n")
-            name = f"path-{n}"
-            out.append(_figure(svg_for(name, dot.dfd(a, dot.Focus(ids, ids, title), name="path")), name))
-    return "\n".join(out)
+def generate(a: Assessment, svg_for: SvgFor, large: bool | None = None) -> dict[str, str]:
+    """Every page, by file name (use SiteWriter directly to get the table fragments too)."""
+    return SiteWriter(a, svg_for, large).generate()
