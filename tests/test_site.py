@@ -158,3 +158,31 @@ def test_firewall_site_builds_strict():
         index = (Path(tmp) / "site" / "index.html").read_text(encoding="utf-8")
         assert "Agent workload (AI CLI and children)" in index and 'class="tg-diagram"' in index
         assert (Path(tmp) / "site" / "reading.html").is_file()  # hand-written page kept
+
+
+def test_large_layout_links_and_anchors_resolve(project, tmp_path):
+    """The layout used above 400 elements, forced on a small model: elements live on their
+    boundary's page, flows in paged tables; every link and anchor in the built HTML resolves."""
+    a = assess(project.root)
+    src, out = tmp_path / "src", tmp_path / "out"
+    site.write_sources(a, src, None, "wasm", large=True)
+    site.build(src, out)
+    assert not (out / "element-app.html").exists() and (out / "flows-1.html").exists()
+    ids: dict[str, set[str]] = {}
+    for page in out.glob("*.html"):
+        ids[page.name] = set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
+    checked = 0
+    for page in sorted(out.glob("*.html")):
+        if page.name == "404.html":
+            continue
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z]+:", href) or href.startswith(("#", "assets/", "search/")):
+                continue
+            target, _, anchor = href.partition("#")
+            assert (out / target).exists(), f"{page.name} -> {href}"
+            if anchor and target.endswith(".html"):
+                assert anchor in ids[target], f"{page.name} -> {href}: no such anchor"
+                checked += 1
+    assert checked >= 5
+    boundary = (out / "boundary-inner.html").read_text(encoding="utf-8")
+    assert 'id="e-app"' in boundary and 'id="e-db"' in boundary

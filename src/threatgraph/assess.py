@@ -196,10 +196,12 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                 status = UNMITIGATED
             pairs.append(Pair(tid, target, threat.severity, status, applicable, n))
 
-    by_threat = {tid: _counts([p for p in pairs if p.threat == tid]) for tid in catalog.threats}
+    of_threat: dict[str, list[Pair]] = defaultdict(list)
     grouped: dict[str, list[Pair]] = defaultdict(list)
     for p in pairs:
+        of_threat[p.threat].append(p)
         grouped[p.target.id].append(p)
+    by_threat = {tid: _counts(of_threat[tid]) for tid in catalog.threats}
     by_target = {k: _counts(grouped[k]) for k in sorted(grouped)}
     by_stride = {s: _counts([p for p in pairs if s in catalog.threats[p.threat].stride]) for s in STRIDE}
     by_severity = {s: _counts([p for p in pairs if p.severity == s])

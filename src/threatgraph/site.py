@@ -4,6 +4,7 @@ pages; generated pages are written to a staging folder, never into the source tr
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -41,20 +42,45 @@ NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mit
                   {"Data": "data.md"}]}]
 
 
+PARALLEL_OVER = 200  # diagrams; below this a process pool costs more than it saves
+
+
+def _render(job: tuple[str, str, str]) -> tuple[str, str | None, str]:
+    name, source, renderer = job
+    try:
+        return name, svg.render_svg(source, renderer), ""
+    except svg.RenderError as exc:
+        return name, None, str(exc)
+
+
 @dataclass
 class Diagrams:
-    """Every diagram drawn for the pages: name -> (dot source, svg with link placeholders)."""
+    """Every diagram drawn for the pages: name -> (dot source, svg with link placeholders).
+    Pages only need the name (they hold placeholders), so rendering happens once all DOT is
+    known, in parallel on large sites."""
 
     renderer: str = "auto"
+    sources: dict[str, str] = field(default_factory=dict)
     items: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def svg_for(self, name: str, dot_source: str) -> str:
-        try:
-            raw = svg.render_svg(dot_source, self.renderer)
-        except svg.RenderError as exc:
-            raise InputError([Problem("diagram " + name, 1, 1, str(exc))]) from None
-        self.items[name] = (dot_source, raw)
-        return svg.link(raw, "")
+        self.sources[name] = dot_source
+        return ""
+
+    def render_all(self) -> None:
+        jobs = [(name, src, self.renderer) for name, src in sorted(self.sources.items())]
+        results: list[tuple[str, str | None, str]]
+        if len(jobs) > PARALLEL_OVER and (os.cpu_count() or 1) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+                results = list(pool.map(_render, jobs, chunksize=16))
+        else:
+            results = [_render(job) for job in jobs]
+        failed = [(name, err) for name, out, err in results if out is None]
+        if failed:
+            raise InputError([Problem("diagram " + name, 1, 1, err) for name, err in failed[:20]])
+        self.items = {name: (self.sources[name], out) for name, out, _ in results if out is not None}
 
     def write(self, folder: Path, site_prefix: str = "../site/") -> None:
         for name, (dot_source, raw) in sorted(self.items.items()):
@@ -78,11 +104,12 @@ def load_site_config(site_dir: Path | None, model_name: str) -> dict[str, Any]:
 
 
 def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str = "auto",
-                  extra: dict[str, Any] | None = None) -> Diagrams:
+                  extra: dict[str, Any] | None = None, large: bool | None = None) -> Diagrams:
     """Pages, CSS and mkdocs.yml into `src` (a staging folder); returns the diagrams drawn."""
     diagrams = Diagrams(renderer)
-    writer = site_pages.SiteWriter(a, diagrams.svg_for)
+    writer = site_pages.SiteWriter(a, diagrams.svg_for, large)
     pages = writer.generate()
+    diagrams.render_all()
     for name, html in writer.fragments.items():
         write_if_changed(src / "fragments" / f"{name}.html", html)
     docs = src / "docs"

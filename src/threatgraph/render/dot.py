@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass, field
 
 import graphviz
@@ -120,34 +121,56 @@ def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_mode
     return Focus(frozenset(nodes) | targets, highlight, f"Threat {tid}")
 
 
-def summary(a: Assessment, ctx: Context | None = None) -> str:
-    """The overview of a large model: one node per top-level boundary (and one for the elements
-    outside every boundary), one edge per pair of them labelled with its flow count."""
+SUMMARY_EDGES = 120
+
+
+def _group_of(m: Any, e: str, group: str) -> str | None:
+    x = m.elements[e]
+    if not x.boundaries:
+        return None
+    return x.boundaries[-1] if group == "top" else x.boundaries[0]
+
+
+def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_EDGES,
+            subset: Iterable[str] | None = None, group: str = "top", highlight: frozenset[str] = frozenset(),
+            title: str = "") -> str:
+    """A grouped diagram for large models: one node per boundary (top-level, or innermost) holding
+    elements of `subset` (default: all), plus one for elements outside every boundary; one edge per
+    pair of groups labelled with its flow count. Only the `max_edges` heaviest pairs are drawn (a
+    dense zone graph is unreadable and slow to lay out)."""
     m = a.model
     ctx = ctx or Context(a)
-    top = {e: (x.boundaries[-1] if x.boundaries else None) for e, x in m.elements.items()}
-    g = graphviz.Digraph("overview", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
-                                                   "bgcolor": "white", "nodesep": "0.3"},
+    members = {e for e in subset if e in m.elements} if subset is not None else set(m.elements)
+    where = {e: _group_of(m, e, group) for e in members}
+    g = graphviz.Digraph("summary", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
+                                                  "bgcolor": "white", "nodesep": "0.3", "label": _text(title),
+                                                  "labelloc": "t"},
                          node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled", "shape": "box3d"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "8"})
     counts: dict[str | None, int] = defaultdict(int)
     worst: dict[str | None, str] = {}
-    for e, b in top.items():
+    marked: set[str | None] = set()
+    for e, b in where.items():
         counts[b] += 1
         st = ctx.status.get(e, "none")
         if b not in worst or _RANK.get(st, 9) < _RANK.get(worst[b], 9):
             worst[b] = st
+        if e in highlight:
+            marked.add(b)
     names = {b: f"t{i}" for i, b in enumerate(sorted(counts, key=lambda x: (x is None, x or "")))}
     for b, n in sorted(names.items(), key=lambda kv: kv[1]):
         fill, line = PALETTE[worst[b]]
         label = f"{m.boundaries[b].name} ({counts[b]} elements)" if b else f"outside every boundary ({counts[b]})"
         attrs = {"URL": f"{LINK}{ctx.href('boundary', b)}"} if b else {}
-        g.node(n, label=_text(label), fillcolor=fill, color=line, **attrs)
+        g.node(n, label=_text(label), fillcolor=fill, color=line, penwidth="2.5" if b in marked else "1", **attrs)
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for fid, f in m.flows.items():
-        if f.source in top and f.sink in top:
-            edges[(names[top[f.source]], names[top[f.sink]])].append(fid)
-    for (u, v), fids in sorted(edges.items()):
+    for e in sorted(members):
+        for fid in ctx.flows_of.get(e, ()):
+            f = m.flows[fid]
+            if f.source == e and f.sink in where:
+                edges[(names[where[f.source]], names[where[f.sink]])].append(fid)
+    heaviest = sorted(edges.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:max_edges]
+    for (u, v), fids in sorted(heaviest):
         st = min((ctx.status.get(fid, "none") for fid in fids), key=lambda x: _RANK.get(x, 9))
         g.edge(u, v, label=_text(f"{len(fids)} flows"), color=PALETTE[st][1], fontcolor=PALETTE[st][1],
                style="dashed" if all(m.flows[fid].attack for fid in fids) else "solid")
@@ -272,3 +295,11 @@ def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = N
         leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="8", style="")
         leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
     return g.source
+
+
+def summary_omitted(a: Assessment, max_edges: int = SUMMARY_EDGES) -> int:
+    """How many boundary pairs `summary` leaves out."""
+    m = a.model
+    top = {e: (x.boundaries[-1] if x.boundaries else None) for e, x in m.elements.items()}
+    pairs = {(top[f.source], top[f.sink]) for f in m.flows.values() if f.source in top and f.sink in top}
+    return max(0, len(pairs) - max_edges)

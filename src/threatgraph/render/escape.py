@@ -15,7 +15,10 @@ _BREAKS = {"\n": "\\n", "\r": "\\r", "\t": " "}
 def visible(text: object) -> str:
     """One line, made safe for a terminal or any single-line context: bidirectional overrides
     and control characters are shown as <U+XXXX>, line breaks as the two characters \\n."""
-    s = "".join(_BREAKS.get(ch, ch) for ch in str(text)) if any(ch in str(text) for ch in "\n\r\t") else str(text)
+    s = str(text)
+    if s.isprintable():  # fast path (C): no control, line-break or bidi formatting characters
+        return s
+    s = "".join(_BREAKS.get(ch, ch) for ch in s) if any(ch in s for ch in "\n\r\t") else s
     s = _BIDI.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
     return _CONTROL.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
 

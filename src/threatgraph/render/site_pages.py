@@ -240,8 +240,10 @@ class SiteWriter:
                    f"[attack paths](paths.md) · [evidence](evidence.md) · [decisions](decisions.md)\n")
         out.append("## Data-flow diagram\n")
         if self.layout.large:
+            omitted = dot.summary_omitted(a)
             out.append("Each top-level boundary is drawn as one node (open its page for its inside); edges count the "
-                       "flows between them.\n")
+                       "flows between them" + (f"; the {omitted} lightest of the boundary pairs are not drawn" if omitted
+                                                else "") + ".\n")
             out.append(self.figure("overview", dot.summary(a, self.ctx)))
         else:
             out.append(self.figure("overview", dot.dfd(a, collapse_over=25, name="overview", ctx=self.ctx)))
@@ -319,8 +321,13 @@ class SiteWriter:
         out.append("\n## Diagram\n")
         name = page("threat", tid)
         focus = dot.threat_focus(a, tid, self.ctx)
-        big = focus.include is not None and len(focus.include) > 120
-        out.append(self.figure(name, dot.dfd(a, focus, name="threat", ctx=self.ctx, collapse_over=5 if big else None)))
+        nodes = [n for n in (focus.include or ()) if n in a.model.elements]
+        if self.layout.large and len(nodes) > 60:
+            out.append(f"{len(nodes)} elements are involved: the diagram groups them by the boundary they sit in.\n")
+            out.append(self.figure(name, dot.summary(a, self.ctx, subset=nodes, group="innermost",
+                                                     highlight=focus.highlight, title=f"Threat {tid}")))
+        else:
+            out.append(self.figure(name, dot.dfd(a, focus, name="threat", ctx=self.ctx)))
         return "\n".join(out)
 
     def mitigation_page(self, mid: str) -> str:
@@ -481,10 +488,12 @@ class SiteWriter:
             out.append("\n## Threats\n")
             out += self.pairs_table(pairs, "threat")
         out.append("\n## Diagram\n")
-        shown = own if self.layout.large else inside
-        focus = dot.Focus(dot.neighbourhood(a, shown, self.ctx) if shown else frozenset(), frozenset(shown) | {bid}, b.name)
-        out.append(self.figure(page("boundary", bid), dot.dfd(a, focus, name="boundary", ctx=self.ctx,
-                                                              collapse_over=60 if self.layout.large else None)))
+        if self.layout.large:  # its own elements and the flows among them; the rest is in the tables
+            focus = dot.Focus(frozenset(own), frozenset(own) | {bid}, b.name)
+        else:
+            focus = dot.Focus(dot.neighbourhood(a, inside, self.ctx) if inside else frozenset(),
+                              frozenset(inside) | {bid}, b.name)
+        out.append(self.figure(page("boundary", bid), dot.dfd(a, focus, name="boundary", ctx=self.ctx)))
         if self.layout.large and own:
             out.append("\n## Elements\n")
             out += self.element_rows(own)
