@@ -72,7 +72,9 @@ def generate(n: int, root: Path, seed: int = 7) -> Path:
     """))
     (root / "model.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    n_threats = max(10, n // 20)
+    # A catalog the size of pytm's own threat library (about 100 rules, which is what resolve()
+    # evaluates) once the model is large: catalogs do not grow with the element count.
+    n_threats = min(100, max(10, n // 20))
     threats, mitigations = ["threats:"], ["mitigations:"]
     strides = ["spoofing", "tampering", "information_disclosure", "denial_of_service", "elevation_of_privilege"]
     for t in range(n_threats):
@@ -111,7 +113,7 @@ def generate(n: int, root: Path, seed: int = 7) -> Path:
 
     (src / "policy" / "controls.json").write_text(json.dumps(
         {"controls": [{"enabled": t % 5 != 0} for t in range(n_threats)]}, indent=1), encoding="utf-8")
-    (root / "pyproject.toml").write_text(textwrap.dedent(f"""
+    (root / "pyproject.toml").write_text(textwrap.dedent("""
         [tool.threatgraph]
         model = "model.py"
         threats = "threats"
