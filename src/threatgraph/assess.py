@@ -177,9 +177,12 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                     if d.decision == "accept" and d.expires is not None and d.expires < today)
     pairs: list[Pair] = []
     for tid, threat in catalog.threats.items():
+        everywhere = tuple(ref.id for ref in threat.mitigations if ref.targets is None)
+        restricted = [ref for ref in threat.mitigations if ref.targets is not None]
         for target in mapping[tid]:
-            applicable = tuple(ref.id for ref in threat.mitigations
-                               if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
+            applicable = everywhere if not restricted else tuple(
+                ref.id for ref in threat.mitigations
+                if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
             n = decided.get((tid, target.id))
             strengths = {states[m].strength for m in applicable}
             if n is not None and catalog.decisions[n].decision == "false_positive":

@@ -39,6 +39,19 @@ def map_threats(model: Model, catalog: Catalog, index: ModelIndex | None = None
     index = index or ModelIndex(model)
     problems: list[Problem] = []
     out: dict[str, tuple[Target, ...]] = {}
+    shared: dict[str, Target] = {}  # one Target per id, shared by every threat that lands there
+
+    def target(ident: str, what: str) -> Target:
+        t = shared.get(ident)
+        if t is None:
+            if what == FLOWS:
+                t = Target(ident, "flow", "flow")
+            else:
+                node = model.node(ident)
+                t = Target(ident, "element", node.kind if node else "element")
+            shared[ident] = t
+        return t
+
     for tid, threat in catalog.threats.items():
         targets: dict[str, Target] = {}
         for i, item in enumerate(threat.applies_to):
@@ -50,11 +63,7 @@ def map_threats(model: Model, catalog: Catalog, index: ModelIndex | None = None
                                         f"threat {tid}: this {what[:-1]} selector matches nothing",
                                         _why_empty(selector, index, what)))
             for ident in picked:
-                if what == FLOWS:
-                    targets[ident] = Target(ident, "flow", "flow")
-                else:
-                    node = model.node(ident)
-                    targets[ident] = Target(ident, "element", node.kind if node else "element")
+                targets[ident] = target(ident, what)
         out[tid] = tuple(targets[k] for k in sorted(targets))
     if problems:
         raise InputError(problems)

@@ -307,12 +307,17 @@ def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown:
     if problems:
         raise InputError(problems)
 
+    known_by_class: dict[type, set[str]] = {}
+
     def warn_unknown(obj: Any) -> None:
-        extra = getattr(obj, "model_extra", None) or {}
-        known = set(type(obj).model_fields) | set(EXTENSION_ATTRIBUTES)
-        for key in sorted(extra):
-            if key in known:
-                continue
+        extra = getattr(obj, "model_extra", None)
+        if not extra:
+            return
+        cls = type(obj)
+        known = known_by_class.get(cls)
+        if known is None:
+            known = known_by_class[cls] = set(cls.model_fields) | set(EXTENSION_ATTRIBUTES)
+        for key in sorted(k for k in extra if k not in known):
             loc = locs.get(id(obj))
             controls = set(type(obj.controls).model_fields) if hasattr(obj, "controls") else set()
             hint = f"did you mean 'controls.{key}'?" if key in controls else did_you_mean(key, known)
@@ -321,16 +326,16 @@ def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown:
                                     hint, "warning"))
 
     def attributes(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key in sorted(obj.model_fields_set):
+        out: dict[str, Any] = {}  # freeze() sorts the keys
+        for key in obj.model_fields_set:
             if key not in _STRUCTURAL:
                 out[key] = _plain(getattr(obj, key), ids)
-        for key, value in sorted((getattr(obj, "model_extra", None) or {}).items()):
+        for key, value in (getattr(obj, "model_extra", None) or {}).items():
             if key not in _STRUCTURAL:
                 out[key] = _plain(value, ids)
         controls = getattr(obj, "controls", None)
         if controls is not None:
-            for key in sorted(controls.model_fields_set | set(controls.model_extra or {})):
+            for key in controls.model_fields_set | set(controls.model_extra or ()):
                 out[f"controls.{key}"] = _plain(getattr(controls, key), ids)
         return out
 
