@@ -50,6 +50,9 @@ CASES = {
     "model syntax error": ("model.py", "from pytm import TM\ntm = TM('x'\n", "syntax error in model"),
     "duplicate element id": ("model.py", "from pytm import TM, Process\ntm = TM('x')\nProcess('Same name')\n"
                              "Process('Same name')\n", "duplicate id 'same_name'"),
+    "boundaries in a cycle": ("model.py", "from pytm import TM, Boundary, Process\ntm = TM('x')\na = Boundary('A')\n"
+                              "b = Boundary('B', inBoundary=a)\na.inBoundary = b\np = Process('P', inBoundary=a)\n",
+                              "model.py:3:1: error: boundaries enclose each other in a cycle: a → b → a"),
     "configuration key": ("pyproject.toml", '[tool.threatgraph]\nmodle = "model.py"\n', "unknown key 'modle'"),
     "policy value": ("pyproject.toml", '[tool.threatgraph]\nmodel = "model.py"\n[tool.threatgraph.policy]\n'
                      'fail_on = "hihg"\n', "fail_on 'hihg' is not a severity"),

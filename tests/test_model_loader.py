@@ -86,3 +86,37 @@ def test_module_attribute_spec_and_missing_tm(tmp_path):
     with pytest.raises(InputError) as exc:
         load_model("empty.py", tmp_path)
     assert "no pytm TM" in exc.value.problems[0].message
+
+
+def test_fast_records_equal_constructed_ones_and_stay_frozen():
+    import dataclasses
+
+    from threatgraph.model.types import Boundary, DataAsset, Element, Flow, Location, record
+
+    cases = [
+        (Flow, {"id": "f", "name": "F", "source": "a", "sink": "b", "port": 443, "crosses": ("z",)}),
+        (Element, {"id": "e", "name": "E", "kind": "process", "boundaries": ("z",)}),
+        (Boundary, {"id": "z", "name": "Z", "parent": None, "chain": ()}),
+        (DataAsset, {"id": "d", "name": "D", "classification": "secret"}),
+        (Location, {"file": "m.py", "line": 3}),
+    ]
+    for cls, values in cases:
+        fast, slow = record(cls, **values), cls(**values)
+        assert type(fast) is cls and vars(fast) == vars(slow), cls
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.id = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="no field"):
+        record(Flow, id="f", name="F", source="a", sink="b", colour="red")
+
+
+def test_boundary_chains_are_shared_and_a_cycle_is_an_input_error(tmp_path):
+    deep = "from pytm import TM, Boundary, Process\ntm = TM('deep')\nb0 = Boundary('B0')\n" + "".join(
+        f"b{i} = Boundary('B{i}', inBoundary=b{i - 1})\n" for i in range(1, 30)) + "p = Process('P', inBoundary=b29)\n"
+    m = load_model("m.py", write(tmp_path, deep)).model
+    assert m.elements["p"].boundaries == tuple(f"b{i}" for i in range(29, -1, -1))
+    assert m.boundaries["b10"].chain == tuple(f"b{i}" for i in range(9, -1, -1))
+    cyclic = deep + "b0.inBoundary = b29\n"
+    with pytest.raises(InputError) as err:
+        load_model("m.py", write(tmp_path, cyclic))
+    (problem,) = err.value.problems
+    assert "cycle: b0 → b29 → b28" in problem.message and problem.line == 3

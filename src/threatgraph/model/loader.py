@@ -14,8 +14,8 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +29,7 @@ from threatgraph.model.types import (
     Location,
     Model,
     freeze,
+    record,
 )
 
 # Attributes threatgraph reads beyond pytm's own fields.
@@ -37,12 +38,12 @@ EXTENSION_ATTRIBUTES = {
     "isAttack": "marks a flow the design exists to block (an attack edge)",
     "tags": "free-form labels, selectable with the `tag` selector",
 }
-_STRUCTURAL = {
+_STRUCTURAL = frozenset({
     "name", "description", "inBoundary", "data", "source", "sink", "uuid", "is_drawn",
     "findings", "overrides", "levels", "inputs", "outputs", "carriedBy", "processedBy",
     "response", "responseTo", "order", "controls", "assumptions", "threatgraphId", "tags",
     "isAttack", "dstPort", "protocol", "classification", "inScope",
-}
+})
 _counter = itertools.count()
 _PYTM_KINDS = {
     "Actor": "actor", "ExternalEntity": "external_entity", "Process": "process",
@@ -60,13 +61,6 @@ class LoadedModel:
 def slug(text: str) -> str:
     s = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
     return s or "unnamed"
-
-
-def _kind_of(obj: Any) -> str:
-    for cls in type(obj).__mro__:
-        if cls.__module__.startswith("pytm") and cls.__name__ in _PYTM_KINDS:
-            return _PYTM_KINDS[cls.__name__]
-    return "element"
 
 
 def _plain(value: Any, ids: dict[int, str]) -> Any:
@@ -144,19 +138,18 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
-_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 
 
 @lru_cache(maxsize=64)
 def _lines_in(file: str, mtime_ns: int) -> dict[str, int]:
     text = Path(file).read_text(encoding="utf-8", errors="replace")
     lines: dict[str, int] = {}
-    line = 1
-    last = 0
-    for m in _ASSIGN.finditer(text):
-        line += text.count("\n", last, m.start())
-        last = m.start()
-        lines.setdefault(m.group(1), line)
+    match = _ASSIGN.match
+    for number, line in enumerate(text.split("\n"), 1):
+        hit = match(line)
+        if hit:
+            lines.setdefault(hit.group(1), number)
     return lines
 
 
@@ -244,184 +237,276 @@ def _find_tm(module: ModuleType, attr: str, shown: str, TM: type) -> Any:
     return found[0][1]
 
 
-def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown: str) -> LoadedModel:
-    from pytm import Boundary as PBoundary
-    from pytm import Data as PData
-    from pytm import Dataflow as PDataflow
+_EMPTY = freeze({})  # read-only, so one instance serves every element without attributes
 
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
 
-    # Variable names: every binding of a pytm object in the model's modules.
-    names: dict[int, list[tuple[str, str, int]]] = {}
-    for m in sorted(modules, key=lambda m: getattr(m, "__file__", "") or ""):
-        file = _display(Path(m.__file__), root) if getattr(m, "__file__", None) else shown
-        lines = _binding_lines(m)
-        for name, value in vars(m).items():
-            if name.startswith("_") or not isinstance(value, (PData,)) and not hasattr(value, "inBoundary"):
+def _frozen_items(out: dict[str, Any]) -> Any:
+    return freeze(out) if out else _EMPTY
+
+
+class _Snapshot:
+    """One pass over pytm's registered objects into threatgraph's frozen Model.
+
+    Written for models of thousands of elements: per-class facts (category, kind, known
+    attribute names) are computed once per class, boundary chains and the boundaries
+    enclosing each node once per boundary, and pytm attributes are read once per object."""
+
+    def __init__(self, root: Path, shown: str) -> None:
+        from pytm import Boundary, Data, Dataflow
+        from pytm.element import Element as PElement
+
+        self.root, self.shown = root, shown
+        self._classes = ((Boundary, "boundary"), (Dataflow, "flow"), (Data, "data"), (PElement, "element"))
+        self._category: dict[type, str] = {}
+        self._kind: dict[type, str] = {}
+        self._known: dict[type, set[str]] = {}
+        self._controls: dict[type, set[str]] = {}
+        self.ids: dict[int, str] = {}
+        self.locs: dict[int, Location | None] = {}
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self._chains: dict[int, tuple[str, ...]] = {}
+
+    def category(self, obj: Any) -> str:
+        """'boundary', 'flow', 'data', 'element' for pytm objects, '' for anything else."""
+        cls = type(obj)
+        found = self._category.get(cls)
+        if found is None:
+            found = self._category[cls] = next((c for base, c in self._classes if issubclass(cls, base)), "")
+        return found
+
+    def kind(self, obj: Any) -> str:
+        cls = type(obj)
+        found = self._kind.get(cls)
+        if found is None:
+            found = self._kind[cls] = next(
+                (_PYTM_KINDS[c.__name__] for c in cls.__mro__
+                 if c.__module__.startswith("pytm") and c.__name__ in _PYTM_KINDS), "element")
+        return found
+
+    def where(self, obj: Any) -> tuple[str, int]:
+        loc = self.locs.get(id(obj))
+        return (loc.file, loc.line) if loc else (self.shown, 1)
+
+    # -- ids and source locations -------------------------------------------------------
+
+    def bindings(self, modules: list[ModuleType]) -> dict[int, list[tuple[str, str, int]]]:
+        """Every public binding of a pytm object in the model's modules: (file, name, line)."""
+        names: dict[int, list[tuple[str, str, int]]] = {}
+        for m in sorted(modules, key=lambda m: getattr(m, "__file__", "") or ""):
+            file = _display(Path(m.__file__), self.root) if getattr(m, "__file__", None) else self.shown
+            lines = _binding_lines(m)
+            for name, value in vars(m).items():
+                if name.startswith("_"):
+                    continue
+                if self.category(value) or hasattr(value, "inBoundary"):
+                    names.setdefault(id(value), []).append((file, name, lines.get(name, 0)))
+        return names
+
+    def assign_ids(self, objects: list[Any], names: dict[int, list[tuple[str, str, int]]]) -> None:
+        """An id per object: threatgraphId, else its variable name, else a slug of its name."""
+        owner: dict[str, Any] = {}
+        for obj in objects:
+            extra = obj.__pydantic_extra__
+            explicit = extra.get("threatgraphId") if extra else None
+            bound = names.get(id(obj))
+            loc = None
+            if bound:
+                first = bound[0] if len(bound) == 1 else sorted(bound)[0]
+                loc = record(Location, file=first[0], line=first[2] or 1)
+                distinct = {n for _, n, _ in bound}
+                if explicit is None and len(distinct) > 1:
+                    self.warnings.append(Problem(
+                        first[0], first[2] or 1, 1,
+                        f"{obj.name!r} is bound to several names ({', '.join(sorted(distinct))}); using '{first[1]}'",
+                        "set threatgraphId=... to choose its id", "warning"))
+            ident = str(explicit) if explicit is not None else first[1] if bound else slug(obj.name)
+            if not ident or "\x00" in ident or len(ident) > 200:
+                self.problems.append(Problem(loc.file if loc else self.shown, loc.line if loc else 1, 1,
+                                             f"invalid id {ident!r} for {obj.name!r}", "ids are 1-200 characters"))
                 continue
-            names.setdefault(id(value), []).append((file, name, lines.get(name, 0)))
+            if ident in owner:
+                other = owner[ident]
+                where = loc or self.locs.get(id(other))
+                self.problems.append(Problem(
+                    where.file if where else self.shown, where.line if where else 1, 1,
+                    f"duplicate id '{ident}': {other.name!r} and {obj.name!r}",
+                    "bind each element to its own variable, or set threatgraphId=..."))
+                continue
+            owner[ident] = obj
+            self.ids[id(obj)] = ident
+            self.locs[id(obj)] = loc
 
-    objects: list[Any] = []
-    seen: set[int] = set()
-    for obj in list(state.elements) + list(state.boundaries) + list(state.flows) + list(state.data):
-        if id(obj) not in seen:
-            seen.add(id(obj))
-            objects.append(obj)
+    # -- per-object facts -------------------------------------------------------------------
 
-    ids: dict[int, str] = {}
-    locs: dict[int, Location | None] = {}
-    owner: dict[str, Any] = {}
-    for obj in objects:
-        explicit = (getattr(obj, "model_extra", None) or {}).get("threatgraphId")
-        bound = names.get(id(obj), [])
-        distinct = sorted({n for _, n, _ in bound})
-        if explicit is not None:
-            ident = str(explicit)
-        elif distinct:
-            ident = distinct[0] if len(distinct) == 1 else sorted(bound)[0][1]
-            if len(distinct) > 1:
-                f, _, ln = sorted(bound)[0]
-                warnings.append(Problem(f, ln or 1, 1, f"{obj.name!r} is bound to several names ({', '.join(distinct)}); using '{ident}'",
-                                        "set threatgraphId=... to choose its id", "warning"))
-        else:
-            ident = slug(obj.name)
-        loc = None
-        if bound:
-            f, _, ln = sorted(bound)[0]
-            loc = Location(f, ln or 1)
-        if not ident or "\x00" in ident or len(ident) > 200:
-            problems.append(Problem(loc.file if loc else shown, loc.line if loc else 1, 1,
-                                    f"invalid id {ident!r} for {obj.name!r}", "ids are 1-200 characters"))
-            continue
-        if ident in owner:
-            other = owner[ident]
-            where = loc or locs.get(id(other))
-            problems.append(Problem(where.file if where else shown, where.line if where else 1, 1,
-                                    f"duplicate id '{ident}': {other.name!r} and {obj.name!r}",
-                                    "bind each element to its own variable, or set threatgraphId=..."))
-            continue
-        owner[ident] = obj
-        ids[id(obj)] = ident
-        locs[id(obj)] = loc
-    if problems:
-        raise InputError(problems)
+    def plain(self, value: Any) -> Any:
+        return _plain(value, self.ids)
 
-    known_by_class: dict[type, set[str]] = {}
+    def attributes(self, obj: Any, extra: dict[str, Any]) -> Any:
+        """Every attribute the model set, beyond the ones threatgraph reads structurally."""
+        out: dict[str, Any] = {}
+        for key in obj.__pydantic_fields_set__ - _STRUCTURAL:
+            out[key] = _plain(getattr(obj, key), self.ids)
+        for key, value in extra.items():
+            if key not in _STRUCTURAL:
+                out[key] = _plain(value, self.ids)
+        controls = getattr(obj, "controls", None)
+        if controls is not None:
+            chosen, more = controls.__pydantic_fields_set__, controls.__pydantic_extra__
+            if chosen or more:
+                for key in chosen | set(more or ()):
+                    out[f"controls.{key}"] = _plain(getattr(controls, key), self.ids)
+        return _frozen_items(out)
 
-    def warn_unknown(obj: Any) -> None:
-        extra = getattr(obj, "model_extra", None)
+    def warn_unknown(self, obj: Any, extra: dict[str, Any]) -> None:
         if not extra:
             return
         cls = type(obj)
-        known = known_by_class.get(cls)
+        known = self._known.get(cls)
         if known is None:
-            known = known_by_class[cls] = set(cls.model_fields) | set(EXTENSION_ATTRIBUTES)
+            known = self._known[cls] = set(cls.model_fields) | set(EXTENSION_ATTRIBUTES)
         for key in sorted(k for k in extra if k not in known):
-            loc = locs.get(id(obj))
+            file, line = self.where(obj)
             controls = set(type(obj.controls).model_fields) if hasattr(obj, "controls") else set()
             hint = f"did you mean 'controls.{key}'?" if key in controls else did_you_mean(key, known)
-            warnings.append(Problem(loc.file if loc else shown, loc.line if loc else 1, 1,
-                                    f"{ids[id(obj)]}: attribute '{key}' is not a pytm or threatgraph attribute",
-                                    hint, "warning"))
+            self.warnings.append(Problem(file, line, 1,
+                                         f"{self.ids[id(obj)]}: attribute '{key}' is not a pytm or threatgraph attribute",
+                                         hint, "warning"))
 
-    def attributes(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}  # freeze() sorts the keys
-        for key in obj.model_fields_set:
-            if key not in _STRUCTURAL:
-                out[key] = _plain(getattr(obj, key), ids)
-        for key, value in (getattr(obj, "model_extra", None) or {}).items():
-            if key not in _STRUCTURAL:
-                out[key] = _plain(value, ids)
-        controls = getattr(obj, "controls", None)
-        if controls is not None:
-            for key in controls.model_fields_set | set(controls.model_extra or ()):
-                out[f"controls.{key}"] = _plain(getattr(controls, key), ids)
-        return out
-
-    def tags(obj: Any) -> tuple[str, ...]:
-        raw = (getattr(obj, "model_extra", None) or {}).get("tags") or ()
+    @staticmethod
+    def tags(extra: dict[str, Any]) -> tuple[str, ...]:
+        raw = extra.get("tags") if extra else None
+        if not raw:
+            return ()
         return tuple(sorted(str(t) for t in ([raw] if isinstance(raw, str) else raw)))
 
-    data: dict[str, DataAsset] = {}
-    for d in state.data:
-        if id(d) not in ids:
-            continue
-        data[ids[id(d)]] = DataAsset(
-            id=ids[id(d)], name=d.name, classification=d.classification.name.lower(),
-            description=d.description or "", is_credentials=bool(d.isCredentials), is_pii=bool(d.isPII),
-            location=locs.get(id(d)))
+    def data_ids(self, obj: Any) -> tuple[str, ...]:
+        assets = getattr(obj, "data", None)
+        if not assets:
+            return ()
+        ids = self.ids
+        return tuple(sorted(ids[id(d)] for d in assets if id(d) in ids))
 
-    def data_ids(obj: Any) -> tuple[str, ...]:
-        return tuple(sorted(ids[id(d)] for d in (getattr(obj, "data", None) or ()) if id(d) in ids))
-
-    boundary_objs = [o for o in objects if isinstance(o, PBoundary) and id(o) in ids]
-
-    def chain(obj: Any) -> tuple[str, ...]:
-        out: list[str] = []
+    def chain(self, obj: Any) -> tuple[str, ...]:
+        """Ids of the boundaries enclosing obj, innermost first (memoised per boundary)."""
         parent = obj.inBoundary
-        guard = 0
-        while parent is not None and guard < 1000:
-            if id(parent) in ids:
-                out.append(ids[id(parent)])
-            parent = parent.inBoundary
-            guard += 1
-        return tuple(out)
+        if parent is None:
+            return ()
+        hit = self._chains.get(id(parent))
+        if hit is not None:
+            return hit
+        path: list[Any] = []
+        on_path: set[int] = set()
+        node = parent
+        while node is not None and id(node) not in self._chains:
+            if id(node) in on_path:
+                self.cycle(path, node)
+                return ()
+            on_path.add(id(node))
+            path.append(node)
+            node = node.inBoundary
+        tail = self._chains[id(node)] if node is not None else ()
+        for b in reversed(path):
+            tail = ((self.ids[id(b)],) + tail) if id(b) in self.ids else tail
+            self._chains[id(b)] = tail
+        return self._chains[id(parent)]
 
-    boundaries = {}
-    for b in boundary_objs:
-        warn_unknown(b)
-        boundaries[ids[id(b)]] = Boundary(
-            id=ids[id(b)], name=b.name, parent=ids.get(id(b.inBoundary)) if b.inBoundary else None,
-            chain=chain(b), description=b.description or "", attributes=freeze(attributes(b)),
-            location=locs.get(id(b)))
+    def cycle(self, path: list[Any], repeated: Any) -> None:
+        members = path[[id(p) for p in path].index(id(repeated)):]
+        names = [self.ids.get(id(b), b.name) for b in members]
+        start = names.index(min(names))  # the same report whichever member the walk began at
+        members = members[start:] + members[:start]
+        shown = " → ".join(self.ids.get(id(b), b.name) for b in [*members, members[0]])
+        file, line = self.where(members[0])
+        problem = Problem(file, line, 1, f"boundaries enclose each other in a cycle: {shown}",
+                          "a boundary's inBoundary chain must end at a top-level boundary")
+        if problem not in self.problems:
+            self.problems.append(problem)
+        for b in path:
+            self._chains[id(b)] = ()
 
-    elements = {}
-    for e in objects:
-        if isinstance(e, (PBoundary, PDataflow, PData)) or id(e) not in ids:
-            continue
-        warn_unknown(e)
-        elements[ids[id(e)]] = Element(
-            id=ids[id(e)], name=e.name, kind=_kind_of(e), boundaries=chain(e),
-            description=e.description or "", data=data_ids(e), in_scope=bool(e.inScope),
-            tags=tags(e), attributes=freeze(attributes(e)), location=locs.get(id(e)))
+    # -- the model ------------------------------------------------------------------------
 
-    def enclosing(node_id: str) -> set[str]:
-        if node_id in elements:
-            return set(elements[node_id].boundaries)
-        b = boundaries[node_id]
-        return set(b.chain) | {node_id}
+    def take(self, tm: Any, state: Any, modules: list[ModuleType]) -> LoadedModel:
+        names = self.bindings(modules)
+        objects: list[Any] = []
+        seen: set[int] = set()
+        for obj in itertools.chain(state.elements, state.boundaries, state.flows, state.data):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                objects.append(obj)
+        self.assign_ids(objects, names)
+        if self.problems:
+            raise InputError(self.problems)
+        ids, locs = self.ids, self.locs
+        by_category: dict[str, list[Any]] = {"boundary": [], "flow": [], "data": [], "element": [], "": []}
+        for obj in objects:
+            if id(obj) in ids:
+                by_category[self.category(obj)].append(obj)
 
-    flows = {}
-    for f in objects:
-        if not isinstance(f, PDataflow) or id(f) not in ids:
-            continue
-        warn_unknown(f)
-        src, dst = ids.get(id(f.source)), ids.get(id(f.sink))
-        loc = locs.get(id(f))
-        if src is None or dst is None or isinstance(f.source, (PDataflow, PData)) or isinstance(f.sink, (PDataflow, PData)):
-            problems.append(Problem(loc.file if loc else shown, loc.line if loc else 1, 1,
-                                    f"flow {ids[id(f)]!r} does not connect two model elements"))
-            continue
-        extra = getattr(f, "model_extra", None) or {}
-        port = f.dstPort if isinstance(f.dstPort, int) and f.dstPort >= 0 else None
-        flows[ids[id(f)]] = Flow(
-            id=ids[id(f)], name=f.name, source=src, sink=dst, protocol=f.protocol or "", port=port,
-            data=data_ids(f), encrypted=bool(f.controls.isEncrypted),
-            authenticated=bool(f.controls.authenticatesSource), attack=bool(extra.get("isAttack", False)),
-            crosses=tuple(sorted(enclosing(src) ^ enclosing(dst))), description=f.description or "",
-            tags=tags(f), attributes=freeze(attributes(f)), location=loc)
-    if problems:
-        raise InputError(problems)
+        data = {}
+        for d in state.data:
+            if id(d) in ids:
+                data[ids[id(d)]] = record(
+                    DataAsset, id=ids[id(d)], name=d.name, classification=d.classification.name.lower(),
+                    description=d.description or "", is_credentials=bool(d.isCredentials), is_pii=bool(d.isPII),
+                    location=locs.get(id(d)))
 
-    declarations = _declarations(modules, root, shown, ids, elements, boundaries, flows)
-    model = Model(
-        name=tm.name, description=tm.description or "", file=shown,
-        elements=freeze(elements), boundaries=freeze(boundaries), flows=freeze(flows), data=freeze(data),
-        extras=freeze({k: v for k, v in (getattr(tm, "model_extra", None) or {}).items()}),
-        declarations=declarations,
-    )
-    return LoadedModel(model, tuple(sorted(warnings)))
+        boundaries = {}
+        for b in by_category["boundary"]:
+            extra = b.__pydantic_extra__ or {}
+            self.warn_unknown(b, extra)
+            parent = b.inBoundary
+            boundaries[ids[id(b)]] = record(
+                Boundary, id=ids[id(b)], name=b.name, parent=ids.get(id(parent)) if parent is not None else None,
+                chain=self.chain(b), description=b.description or "", attributes=self.attributes(b, extra),
+                location=locs.get(id(b)))
+
+        elements = {}
+        for e in by_category["element"] + by_category[""]:
+            extra = e.__pydantic_extra__ or {}
+            self.warn_unknown(e, extra)
+            elements[ids[id(e)]] = record(
+                Element, id=ids[id(e)], name=e.name, kind=self.kind(e), boundaries=self.chain(e),
+                description=e.description or "", data=self.data_ids(e), in_scope=bool(e.inScope),
+                tags=self.tags(extra), attributes=self.attributes(e, extra), location=locs.get(id(e)))
+        if self.problems:
+            raise InputError(self.problems)
+
+        enclosing: dict[str, frozenset[str]] = {i: frozenset(e.boundaries) for i, e in elements.items()}
+        enclosing.update((i, frozenset(b.chain) | {i}) for i, b in boundaries.items())
+        flows = {}
+        for f in by_category["flow"]:
+            extra = f.__pydantic_extra__ or {}
+            self.warn_unknown(f, extra)
+            src, dst = ids.get(id(f.source)), ids.get(id(f.sink))
+            if src is None or dst is None or src not in enclosing or dst not in enclosing:
+                file, line = self.where(f)
+                self.problems.append(Problem(file, line, 1, f"flow {ids[id(f)]!r} does not connect two model elements"))
+                continue
+            controls = f.controls
+            port = f.dstPort if isinstance(f.dstPort, int) and f.dstPort >= 0 else None
+            flows[ids[id(f)]] = record(
+                Flow, id=ids[id(f)], name=f.name, source=src, sink=dst, protocol=f.protocol or "", port=port,
+                data=self.data_ids(f), encrypted=bool(controls.isEncrypted),
+                authenticated=bool(controls.authenticatesSource), attack=bool(extra.get("isAttack", False)),
+                crosses=tuple(sorted(enclosing[src] ^ enclosing[dst])), description=f.description or "",
+                tags=self.tags(extra), attributes=self.attributes(f, extra), location=locs.get(id(f)))
+        if self.problems:
+            raise InputError(self.problems)
+
+        declarations = _declarations(modules, self.root, self.shown, ids, elements, boundaries, flows)
+        model = Model(
+            name=tm.name, description=tm.description or "", file=self.shown,
+            elements=freeze(elements), boundaries=freeze(boundaries), flows=freeze(flows), data=freeze(data),
+            extras=freeze(dict(getattr(tm, "model_extra", None) or {})),
+            declarations=declarations,
+        )
+        return LoadedModel(model, tuple(sorted(self.warnings)))
+
+
+def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown: str) -> LoadedModel:
+    return _Snapshot(root, shown).take(tm, state, modules)
 
 
 def _declarations(modules: list[ModuleType], root: Path, shown: str, ids: dict[int, str],

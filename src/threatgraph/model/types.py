@@ -7,7 +7,7 @@ only these frozen values, addressed by stable, human-typed ids.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -111,3 +111,25 @@ class Model:
 
 def freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _frozen(mapping)
+
+
+_DEFAULTS: dict[type, tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def record(cls: type, **values: Any) -> Any:
+    """Build one of the frozen records above without its generated __init__, whose
+    per-field `object.__setattr__` is most of the cost of loading a large model; fields not
+    given take their defaults. Unknown field names are an error, as with the constructor."""
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        known = _DEFAULTS[cls] = (
+            {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+             for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING},
+            frozenset(f.name for f in fields(cls)))
+    defaults, names = known
+    if not names.issuperset(values):
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(values) - names)}")
+    obj = object.__new__(cls)
+    obj.__dict__.update(defaults)
+    obj.__dict__.update(values)
+    return obj
