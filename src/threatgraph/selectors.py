@@ -2,20 +2,24 @@
 
 A selector is a mapping whose keys are all required to hold (`all` / `any` / `not` combine
 selectors). Each key is declared once in SELECTOR_KEYS; the validator, the evaluator and the
-JSON Schema all read that table. Evaluation works on sets from indexes built once per model,
-so a catalog of many threats costs set intersections, not scans.
+JSON Schema all read that table. Evaluation works on sets from indexes built once per model
+(per attribute, on first use), so a catalog of many threats costs set intersections, not scans.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections import defaultdict
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from threatgraph.catalog.yamlfile import YamlDocument
 from threatgraph.errors import Problem, did_you_mean
-from threatgraph.model.types import CLASSIFICATIONS, Model
+from threatgraph.model.types import CLASSIFICATIONS, Flow, Model
 
 FLOWS, ELEMENTS = "flows", "elements"
 ELEMENT_KINDS = ("actor", "agent", "asset", "boundary", "datastore", "element", "external_entity",
@@ -67,45 +71,68 @@ def _is_glob(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
+@lru_cache(maxsize=4096)
+def glob_matcher(pattern: str) -> Callable[[str], Any]:
+    """A compiled, case-sensitive glob (what fnmatchcase compiles on every call): one regex per
+    pattern however many ids it is tested against."""
+    return re.compile(fnmatch.translate(pattern)).match
+
+
+def glob_filter(ids: Iterable[str], pattern: str) -> set[str]:
+    match = glob_matcher(pattern)
+    return {i for i in ids if match(i)}
+
+
+def _flow_keys(key: str) -> Callable[[Flow], Iterable[Any]]:
+    """The values under which a flow is indexed for a selector key."""
+    single = {"source": lambda f: (f.source,), "sink": lambda f: (f.sink,),
+              "protocol": lambda f: (f.protocol.lower(),), "port": lambda f: (f.port,),
+              "encrypted": lambda f: (f.encrypted,), "authenticated": lambda f: (f.authenticated,),
+              "attack": lambda f: (f.attack,), "crosses": lambda f: (*f.crosses, "*") if f.crosses else (),
+              "data": lambda f: f.data, "tag": lambda f: f.tags}
+    return single[key]
+
+
+def _element_keys(key: str) -> Callable[[Any], Iterable[Any]]:
+    """The values under which an element or boundary is indexed for a selector key."""
+    table: dict[str, Callable[[Any], Iterable[Any]]] = {
+        "kind": lambda e: (e.kind,),
+        "in_boundary": lambda e: e.chain if e.kind == "boundary" else e.boundaries,
+        "data": lambda e: e.data if e.kind != "boundary" else (),
+        "tag": lambda e: e.tags if e.kind != "boundary" else ()}
+    return table[key]
+
+
 class ModelIndex:
-    """Sets of ids by attribute, built once, so selectors intersect sets instead of scanning."""
+    """Sets of ids by attribute value, so selectors intersect sets instead of scanning. Each
+    attribute's index is built the first time a selector uses it: a catalog touches a few."""
 
     def __init__(self, model: Model):
         self.model = model
         self.flow_ids = frozenset(model.flows)
         self.element_ids = frozenset(model.elements) | frozenset(model.boundaries)
-        self.flows_by: dict[str, dict[Any, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self.elements_by: dict[str, dict[Any, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for f in model.flows.values():
-            fb = self.flows_by
-            fb["source"][f.source].add(f.id)
-            fb["sink"][f.sink].add(f.id)
-            fb["protocol"][f.protocol.lower()].add(f.id)
-            fb["port"][f.port].add(f.id)
-            fb["encrypted"][f.encrypted].add(f.id)
-            fb["authenticated"][f.authenticated].add(f.id)
-            fb["attack"][f.attack].add(f.id)
-            for b in f.crosses:
-                fb["crosses"][b].add(f.id)
-            if f.crosses:
-                fb["crosses"]["*"].add(f.id)
-            for d in f.data:
-                fb["data"][d].add(f.id)
-            for t in f.tags:
-                fb["tag"][t].add(f.id)
-        for e in model.elements.values():
-            eb = self.elements_by
-            eb["kind"][e.kind].add(e.id)
-            for b in e.boundaries:
-                eb["in_boundary"][b].add(e.id)
-            for d in e.data:
-                eb["data"][d].add(e.id)
-            for t in e.tags:
-                eb["tag"][t].add(e.id)
-        for b in model.boundaries.values():
-            self.elements_by["kind"]["boundary"].add(b.id)
-            for parent in b.chain:
-                self.elements_by["in_boundary"][parent].add(b.id)
+        self._built: dict[tuple[str, str], dict[Any, set[str]]] = {}
+
+    def by(self, what: str, key: str) -> dict[Any, set[str]]:
+        """Ids of flows (or elements and boundaries) by their value for `key`."""
+        found = self._built.get((what, key))
+        if found is None:
+            found = {}
+            if what == FLOWS:
+                records: Iterable[Any] = self.model.flows.values()
+                values = _flow_keys(key)
+            else:
+                records = itertools.chain(self.model.elements.values(), self.model.boundaries.values())
+                values = _element_keys(key)
+            for record in records:
+                for value in values(record):
+                    hit = found.get(value)
+                    if hit is None:
+                        found[value] = {record.id}
+                    else:
+                        hit.add(record.id)
+            self._built[(what, key)] = found
+        return found
 
     def universe(self, what: str) -> frozenset[str]:
         return self.flow_ids if what == FLOWS else self.element_ids
@@ -123,62 +150,76 @@ class ModelIndex:
         return dict(obj.attributes)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
+def _union(sets: Iterable[AbstractSet[str]]) -> AbstractSet[str]:
+    """The union of index sets; a single set is returned as is (callers never mutate it)."""
+    sets = list(sets)
+    if len(sets) == 1:
+        return sets[0]
+    return set().union(*sets)
+
+
+def _picked(key: str, value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    """The ids a simple (non-combining) key picks, from the indexes."""
+    def by(k: str, values: Iterable[Any], side: str = what) -> AbstractSet[str]:
+        table = index.by(side, k)
+        return _union(table.get(v, _NONE) for v in values)
+
+    if key == "id":
+        universe = index.universe(what)
+        picked: set[str] = set()
+        for pattern in _as_list(value):
+            if _is_glob(pattern):
+                picked |= glob_filter(universe, pattern)
+            elif pattern in universe:
+                picked.add(pattern)
+        return picked
+    if key in ("kind", "tag", "crosses", "port"):
+        return by(key, _as_list(value))
+    if key == "protocol":
+        return by(key, (str(v).lower() for v in _as_list(value)))
+    if key == "in_boundary":
+        inside = by("in_boundary", _as_list(value), ELEMENTS)
+        if what != FLOWS:
+            return inside
+        return by("source", inside, FLOWS) & by("sink", inside, FLOWS)
+    if key in ("data", "classification", "credentials"):
+        wanted = (set(_as_list(value)) if key == "data" else
+                  index.data_at_least(value) if key == "classification" else index.credential_data())
+        return by("data", wanted)
+    if key in ("encrypted", "authenticated", "attack"):
+        return index.by(what, key).get(bool(value), _NONE)
+    if key in ("source", "sink"):
+        return by(key, evaluate(value, index, ELEMENTS), FLOWS)
+    raise ValueError(f"unknown selector key {key!r}")  # validate() rejects these first
+
+
 def evaluate(selector: Any, index: ModelIndex, what: str) -> frozenset[str]:
-    """Ids in `what` (flows or elements) that the (validated) selector picks."""
+    """Ids in `what` (flows or elements) that the (validated) selector picks.
+
+    Each key narrows the result by intersecting with an index set (set intersection walks
+    the smaller side), so the cost follows the sizes of the sets picked, not of the model."""
     if isinstance(selector, (str, list)):
         selector = {"id": selector}
-    universe = index.universe(what)
-    result: set[str] = set(universe)
-    by = index.flows_by if what == FLOWS else index.elements_by
+    result: AbstractSet[str] = index.universe(what)  # narrowed key by key, never mutated in place
     for key, value in selector.items():
         if not result:
             break
-        if key == "id":
-            picked: set[str] = set()
-            for pattern in _as_list(value):
-                if _is_glob(pattern):
-                    picked |= {i for i in universe if fnmatch.fnmatchcase(i, pattern)}
-                elif pattern in universe:
-                    picked.add(pattern)
-            result &= picked
-        elif key in ("kind", "tag", "crosses"):
-            result &= set().union(*(by[key].get(v, set()) for v in _as_list(value)))
-        elif key == "in_boundary":
-            inside = set().union(*(index.elements_by["in_boundary"].get(b, set()) for b in _as_list(value)))
-            if what == FLOWS:
-                src = set().union(*(index.flows_by["source"].get(e, set()) for e in inside))
-                dst = set().union(*(index.flows_by["sink"].get(e, set()) for e in inside))
-                result &= src & dst
-            else:
-                result &= inside
-        elif key == "protocol":
-            result &= set().union(*(by["protocol"].get(str(v).lower(), set()) for v in _as_list(value)))
-        elif key == "port":
-            result &= set().union(*(by["port"].get(v, set()) for v in _as_list(value)))
-        elif key in ("data", "classification", "credentials"):
-            if key == "data":
-                wanted = set(_as_list(value))
-            elif key == "classification":
-                wanted = index.data_at_least(value)
-            else:
-                wanted = index.credential_data()
-            holding = set().union(*(by["data"].get(d, set()) for d in wanted))
-            result &= holding if (key != "credentials" or value) else (result - holding)
-        elif key in ("encrypted", "authenticated", "attack"):
-            result &= by[key].get(bool(value), set())
-        elif key in ("source", "sink"):
-            ends = evaluate(value, index, ELEMENTS)
-            result &= set().union(*(index.flows_by[key].get(e, set()) for e in ends))
+        if key == "not":
+            result = result - evaluate(value, index, what)
+        elif key == "credentials" and not value:
+            result = result - _picked(key, True, index, what)
         elif key == "attribute":
-            result = {i for i in result
-                      if all(index.attributes(what, i).get(k) == v for k, v in value.items())}
+            result = {i for i in result if all(index.attributes(what, i).get(k) == v for k, v in value.items())}
         elif key == "all":
             for sub in value:
-                result &= evaluate(sub, index, what)
+                result = result & evaluate(sub, index, what)
         elif key == "any":
-            result &= set().union(*(evaluate(sub, index, what) for sub in value))
-        elif key == "not":
-            result -= evaluate(value, index, what)
+            result = result & _union([evaluate(sub, index, what) for sub in value])
+        else:
+            result = result & _picked(key, value, index, what)
     return frozenset(result)
 
 
