@@ -177,14 +177,17 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                     if d.decision == "accept" and d.expires is not None and d.expires < today)
     pairs: list[Pair] = []
     for tid, threat in catalog.threats.items():
+        # Mitigations that apply on every target are combined once per threat, not per pair.
         everywhere = tuple(ref.id for ref in threat.mitigations if ref.targets is None)
+        everywhere_strengths = {states[m].strength for m in everywhere}
         restricted = [ref for ref in threat.mitigations if ref.targets is not None]
         for target in mapping[tid]:
-            applicable = everywhere if not restricted else tuple(
-                ref.id for ref in threat.mitigations
-                if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
+            applicable, strengths = everywhere, everywhere_strengths
+            if restricted:
+                applicable = tuple(ref.id for ref in threat.mitigations
+                                   if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
+                strengths = {states[m].strength for m in applicable}
             n = decided.get((tid, target.id))
-            strengths = {states[m].strength for m in applicable}
             if n is not None and catalog.decisions[n].decision == "false_positive":
                 status = FALSE_POSITIVE
             elif n is not None and n in expired:
@@ -235,7 +238,8 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
     if policy.require_evidence:
         for mid, s in states.items():
             if s.declared in ("implemented", "partial") and s.evidence_state != PASS and not s.drift:
-                violations.append(f"mitigation {mid} has {'no' if s.evidence_state == 'none' else s.evidence_state} evidence (require_evidence)")
+                shown = "no" if s.evidence_state == "none" else s.evidence_state
+                violations.append(f"mitigation {mid} has {shown} evidence (require_evidence)")
 
     return Assessment(
         model=model, catalog=catalog, pairs=tuple(pairs), mitigation_states=MappingProxyType(states),
