@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from threatgraph import __version__
+from threatgraph import __version__, process
 from threatgraph.errors import InputError, Problem
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -336,11 +336,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Catalogs are untrusted input validated with pydantic: third-party pydantic plugins (which
-    # pydantic discovers by scanning every installed package) have no business running on them,
-    # and the scan costs a noticeable share of a cold `check`. A user who wants them sets the
-    # variable explicitly.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    process.configure()
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
