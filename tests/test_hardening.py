@@ -307,6 +307,18 @@ def test_outputs_never_replace_a_folder_threatgraph_did_not_make(project, run):
     assert (mine / "todo.txt").read_text() == "keep me"
 
 
+def test_each_command_can_rewrite_its_part_of_a_build(project, run):
+    """`report`, `site` and `build` write into the same default output folder in any order."""
+    for args in (["build", "--no-evidence"], ["report", "--no-evidence"], ["site", "--no-evidence"],
+                 ["report", "--no-evidence"], ["build", "--no-evidence"]):
+        r = run(*args, cwd=project.root)
+        assert r.code in (0, 1) and "refusing" not in r.err, (args, r.err)
+    assert (project.root / "build" / "reports" / "coverage.json").is_file()
+    inside = project.root / "build" / "site" / "mine"
+    r = run("report", "--out", str(inside), cwd=project.root)
+    assert r.code in (0, 1) and (inside / "coverage.json").is_file()
+
+
 def test_builds_are_identical_across_hash_seeds(project):
     outs = []
     for seed in ("1", "987654"):

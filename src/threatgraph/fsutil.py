@@ -48,14 +48,19 @@ def _signals_held() -> Iterator[None]:
 class StagedDir:
     """Build an output folder in a sibling temporary folder; swap it in only on success, so an
     error or an interrupt leaves the previous output whole. An existing folder is replaced only
-    if threatgraph made it (it holds the marker file) or it is empty."""
+    if threatgraph made it (it, or a folder it lies in, holds the marker file) or it is empty."""
 
     def __init__(self, final: Path):
         self.final = final
 
+    @staticmethod
+    def made_by_threatgraph(folder: Path) -> bool:
+        """The folder, or a folder it lies in (`build/reports` after `build`), holds the marker."""
+        return any((f / MARKER).is_file() for f in (folder, *folder.resolve().parents))
+
     def __enter__(self) -> Path:
         final = self.final
-        if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not (final / MARKER).exists())):
+        if final.exists() and (not final.is_dir() or (any(final.iterdir()) and not self.made_by_threatgraph(final))):
             raise InputError([Problem(str(final), 1, 1, "output folder holds files threatgraph did not write; "
                                       "refusing to replace it", "choose an empty folder, or one threatgraph made")])
         final.parent.mkdir(parents=True, exist_ok=True)
