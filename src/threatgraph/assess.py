@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
-from threatgraph.catalog.definitions import STRIDE, severity_rank
+from threatgraph.catalog.definitions import SEVERITY_ORDER, STRIDE, severity_rank
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
 from threatgraph.errors import InputError, Problem
@@ -134,9 +134,30 @@ def mitigation_state(mid: str, declared: str, results: tuple[EvidenceResult, ...
     return MitigationState(mid, declared, results, ev, strength, drift, note)
 
 
-def _counts(pairs: list[Pair]) -> dict[str, int]:
-    c = Counter(p.status for p in pairs)
-    return {s: c.get(s, 0) for s in STATUSES}
+def _tally(pairs: list[Pair], catalog: Catalog) -> tuple[dict[str, int], dict[str, dict[str, int]],
+                                                         dict[str, dict[str, int]], dict[str, dict[str, int]],
+                                                         dict[str, dict[str, int]]]:
+    """Pair counts by status: overall, by threat, by target (sorted), by STRIDE category and by
+    severity, in one pass over the pairs."""
+    zero = dict.fromkeys(STATUSES, 0)
+    counts = dict(zero)
+    by_threat = {tid: dict(zero) for tid in catalog.threats}
+    by_target: dict[str, dict[str, int]] = {}
+    by_stride = {s: dict(zero) for s in STRIDE}
+    by_severity = {s: dict(zero) for s in reversed(SEVERITY_ORDER)}
+    strides = {tid: t.stride for tid, t in catalog.threats.items()}
+    for p in pairs:
+        status = p.status
+        counts[status] += 1
+        by_threat[p.threat][status] += 1
+        row = by_target.get(p.target.id)
+        if row is None:
+            row = by_target[p.target.id] = dict(zero)
+        row[status] += 1
+        for s in strides[p.threat]:
+            by_stride[s][status] += 1
+        by_severity[p.severity][status] += 1
+    return counts, by_threat, dict(sorted(by_target.items())), by_stride, by_severity
 
 
 def coverage_ratio(counts: Mapping[str, int]) -> float:
@@ -202,17 +223,7 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                 status = UNMITIGATED
             pairs.append(Pair(tid, target, threat.severity, status, applicable, n))
 
-    of_threat: dict[str, list[Pair]] = defaultdict(list)
-    grouped: dict[str, list[Pair]] = defaultdict(list)
-    for p in pairs:
-        of_threat[p.threat].append(p)
-        grouped[p.target.id].append(p)
-    by_threat = {tid: _counts(of_threat[tid]) for tid in catalog.threats}
-    by_target = {k: _counts(grouped[k]) for k in sorted(grouped)}
-    by_stride = {s: _counts([p for p in pairs if s in catalog.threats[p.threat].stride]) for s in STRIDE}
-    by_severity = {s: _counts([p for p in pairs if p.severity == s])
-                   for s in ("critical", "high", "medium", "low", "info")}
-    counts = _counts(pairs)
+    counts, by_threat, by_target, by_stride, by_severity = _tally(pairs, catalog)
     summary = {"threats": len(catalog.threats), "pairs": len(pairs),
                **{SUMMARY_KEY[s]: counts[s] for s in STATUSES},
                "coverage": coverage_ratio(counts)}
