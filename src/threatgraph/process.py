@@ -15,7 +15,7 @@ import os
 # and rescans that whole graph on every full collection, a third of a check's own time at
 # 1,000 elements, while finding almost nothing to free. A larger first threshold, as mypy
 # uses for the same reason, keeps collection for the garbage that actually accumulates.
-GC_THRESHOLD = (50_000, 20, 20)
+GC_THRESHOLD = (200_000, 30, 30)
 
 
 def configure() -> None:
