@@ -166,7 +166,8 @@ def _med(row: dict, name: str) -> float | None:
 def render(results: dict) -> str:
     m = results["machine"]
     lines = [f"Machine: {m['cpu']} ({m['cores']} cores), Python {m['python']}, SVG by {m['svg_renderer']}. "
-             "Medians of fresh-process runs; spread in the JSON.", ""]
+             "Medians of fresh-process runs; spread in the JSON. Every stage, pytm's included, runs under "
+             "threatgraph's process settings (`threatgraph/process.py`: GC threshold, pydantic plugins off).", ""]
     sizes = list(results["sizes"])
     lines.append("| stage | " + " | ".join(f"{int(s):,} elements" for s in sizes) + " |")
     lines.append("| --- | " + " | ".join("---:" for _ in sizes) + " |")

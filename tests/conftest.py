@@ -123,3 +123,14 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
         return Result(code, captured.out, captured.err)
 
     return _run
+
+
+def synthetic_project(n: int, folder: Path) -> Path:
+    """The benchmark suite's generated project (benchmarks/synthetic.py) with n elements."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tg_bench_synthetic", REPO / "benchmarks" / "synthetic.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(n, folder)

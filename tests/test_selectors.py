@@ -5,7 +5,7 @@ import pytest
 from threatgraph.model.loader import load_model
 from threatgraph.selectors import ELEMENTS, FLOWS, ModelIndex, evaluate
 
-from .conftest import SMALL_MODEL
+from .conftest import SMALL_MODEL, synthetic_project
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +112,7 @@ def _reference(selector, model, what):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from synthetic import generate
-
-    root = generate(120, tmp_path_factory.mktemp("gen") / "project")
+    root = synthetic_project(120, tmp_path_factory.mktemp("gen") / "project")
     model = load_model("model.py", root).model
     return model, ModelIndex(model)
 
