@@ -184,13 +184,13 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
             problems.append(Problem(w.file, w.line, w.col,
                                     f"decision on {d.threat} matches no (threat, target) pair",
                                     "targets of this threat: " + ", ".join(t.id for t in mapping.get(d.threat, ()))))
-        for target in hits:
-            if (d.threat, target) in decided:
-                first = catalog.loc("decision", decided[(d.threat, target)])
+        for hit in hits:
+            if (d.threat, hit) in decided:
+                first = catalog.loc("decision", decided[(d.threat, hit)])
                 problems.append(Problem(w.file, w.line, w.col,
-                                        f"two decisions on ({d.threat}, {target})",
+                                        f"two decisions on ({d.threat}, {hit})",
                                         f"the other is at {first.file}:{first.line}"))
-            decided[(d.threat, target)] = n
+            decided[(d.threat, hit)] = n
     if problems:
         raise InputError(problems)
 
@@ -208,12 +208,12 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                 applicable = tuple(ref.id for ref in threat.mitigations
                                    if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
                 strengths = {states[m].strength for m in applicable}
-            n = decided.get((tid, target.id))
-            if n is not None and catalog.decisions[n].decision == "false_positive":
+            decision = decided.get((tid, target.id))
+            if decision is not None and catalog.decisions[decision].decision == "false_positive":
                 status = FALSE_POSITIVE
-            elif n is not None and n in expired:
+            elif decision is not None and decision in expired:
                 status = EXPIRED
-            elif n is not None:
+            elif decision is not None:
                 status = ACCEPTED
             elif "full" in strengths:
                 status = MITIGATED
@@ -221,7 +221,7 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                 status = PARTIAL
             else:
                 status = UNMITIGATED
-            pairs.append(Pair(tid, target, threat.severity, status, applicable, n))
+            pairs.append(Pair(tid, target, threat.severity, status, applicable, decision))
 
     counts, by_threat, by_target, by_stride, by_severity = _tally(pairs, catalog)
     summary = {"threats": len(catalog.threats), "pairs": len(pairs),

@@ -155,7 +155,7 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None,
             problems.append(Problem(shown, line, 1, f"fail_on '{value}' is not a severity",
                                     did_you_mean(str(value), (*SEVERITIES, "never"))))
             continue
-        if key == "min_coverage" and not 0 <= float(value) <= 1:
+        if key == "min_coverage" and isinstance(value, (int, float)) and not 0 <= float(value) <= 1:
             problems.append(Problem(shown, line, 1, "min_coverage must be between 0 and 1",
                                     "write 0.8 for 80%"))
             continue

@@ -167,7 +167,7 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
                     problems.append(doc.problem((key,), f"'{key}' must be a list"))
                 else:
                     lists[key] = value
-            entry_cls = {"threats": Threat, "decisions": Decision, "mitigations": Mitigation}
+            entry_cls: dict[str, type[BaseModel]] = {"threats": Threat, "decisions": Decision, "mitigations": Mitigation}
             for key, items in lists.items():
                 cls = entry_cls[key]
                 for i, raw in enumerate(items):

@@ -119,7 +119,7 @@ def _schema_required() -> dict[str, dict[str, Any]]:
             "pointer": {"type": "string", "description": "RFC 6901 pointer, e.g. /defaultAction"}}
 
 
-_OPTIONAL = {"equals": {"description": "the value must equal this"},
+_OPTIONAL: dict[str, dict[str, Any]] = {"equals": {"description": "the value must equal this"},
              "contains": {"description": "a list holds this item, a string this substring, a mapping this key"},
              "exists": {"const": True}, "absent": {"const": True}}
 

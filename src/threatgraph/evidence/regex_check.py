@@ -105,8 +105,8 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, "; ".join(errors[:3]))
     if expect_match:
         where = files[0] if len(files) == 1 else item["path"]
-        line = _closest_line(item["pattern"], source.text(files[0])) if len(files) == 1 else None
-        return EvidenceResult(FAIL, "regex", proves, where, line,
+        closest = _closest_line(item["pattern"], source.text(files[0])) if len(files) == 1 else None
+        return EvidenceResult(FAIL, "regex", proves, where, closest,
                               f"pattern not found in {searched} file(s)")
     return EvidenceResult(PASS, "regex", proves, files[0] if len(files) == 1 else item["path"], None,
                           f"pattern absent from {searched} file(s)")

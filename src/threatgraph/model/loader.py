@@ -208,6 +208,16 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _by_file(modules: list[ModuleType]) -> list[ModuleType]:
+    return sorted(modules, key=lambda m: getattr(m, "__file__", "") or "")
+
+
+def _module_file(m: ModuleType, root: Path, shown: str) -> str:
+    """The module's file as shown in messages (relative to the project root)."""
+    file = getattr(m, "__file__", None)
+    return _display(Path(file), root) if file else shown
+
+
 def _is_model_module(m: ModuleType, model_dir: Path, main: ModuleType) -> bool:
     if m is main:
         return True
@@ -293,8 +303,8 @@ class _Snapshot:
     def bindings(self, modules: list[ModuleType]) -> dict[int, list[tuple[str, str, int]]]:
         """Every public binding of a pytm object in the model's modules: (file, name, line)."""
         names: dict[int, list[tuple[str, str, int]]] = {}
-        for m in sorted(modules, key=lambda m: getattr(m, "__file__", "") or ""):
-            file = _display(Path(m.__file__), self.root) if getattr(m, "__file__", None) else self.shown
+        for m in _by_file(modules):
+            file = _module_file(m, self.root, self.shown)
             lines = _binding_lines(m)
             for name, value in vars(m).items():
                 if name.startswith("_"):
@@ -516,9 +526,9 @@ def _declarations(modules: list[ModuleType], root: Path, shown: str, ids: dict[i
 
     from threatgraph.declare import Declarations, Resolved
 
-    found = []
-    for m in sorted(modules, key=lambda m: getattr(m, "__file__", "") or ""):
-        file = _display(Path(m.__file__), root) if getattr(m, "__file__", None) else shown
+    found: list[tuple[Any, str, int]] = []
+    for m in _by_file(modules):
+        file = _module_file(m, root, shown)
         lines = _binding_lines(m)
         for name, value in vars(m).items():
             if isinstance(value, Declarations) and all(value is not f[0] for f in found):

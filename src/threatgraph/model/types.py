@@ -123,13 +123,13 @@ def record(cls: type, **values: Any) -> Any:
     known = _DEFAULTS.get(cls)
     if known is None:
         known = _DEFAULTS[cls] = (
-            {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
              for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING},
             frozenset(f.name for f in fields(cls)))
     defaults, names = known
     if not names.issuperset(values):
         raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(values) - names)}")
-    obj = object.__new__(cls)
+    obj: Any = object.__new__(cls)
     obj.__dict__.update(defaults)
     obj.__dict__.update(values)
     return obj

@@ -204,9 +204,9 @@ class SiteWriter:
             for fid in m.flows:
                 pages[page("flow", fid) + ".md"] = self.flow_page(fid)
         rows = [_front("Boundaries"), "# Trust boundaries\n", _row(["boundary", "inside", "elements"]), _row(["---"] * 3)]
-        for bid, b in m.boundaries.items():
-            inside = self.link("boundary", b.parent) if b.parent else ""
-            rows.append(_row([f"{self.link('boundary', bid)} {md(b.name)}", inside, str(len(self.inside[bid]))]))
+        for bid, zone in m.boundaries.items():
+            inside = self.link("boundary", zone.parent) if zone.parent else ""
+            rows.append(_row([f"{self.link('boundary', bid)} {md(zone.name)}", inside, str(len(self.inside[bid]))]))
         pages["boundaries.md"] = "\n".join(rows) + "\n"
         for bid in m.boundaries:
             pages[page("boundary", bid) + ".md"] = self.boundary_page(bid)
@@ -583,11 +583,11 @@ class SiteWriter:
                 carried[d].append(fid)
         out = [_front("Data assets"), "# Data assets\n", _row(["data", "classification", "credentials", "carried by"]),
                _row(["---"] * 4)]
-        for did, d in m.data.items():
+        for did, asset in m.data.items():
             flows = carried[did]
             shown = ", ".join(self.link("flow", f) for f in flows[:30]) + (f" and {len(flows) - 30} more"
                                                                            if len(flows) > 30 else "")
-            out.append(_row([md(d.name), d.classification, "yes" if d.is_credentials else "", shown]))
+            out.append(_row([md(asset.name), asset.classification, "yes" if asset.is_credentials else "", shown]))
         return "\n".join(out) + "\n"
 
     def paths(self) -> str:
