@@ -126,10 +126,11 @@ def main() -> None:
                     entry.update({k: v for k, v in ok[0].items() if k in ("diagrams", "pages", "findings", "renderer")})
                     if "snapshot" in ok[0]:
                         entry["snapshot"] = statistics.median(s["snapshot"] for s in ok)
+                        entry["snapshot_spread"] = spread([s["snapshot"] for s in ok])
                 else:
                     entry["error"] = next(s.get("error") for s in samples if not s.get("ok"))
                 row["stages"][name] = entry
-                shown = f"{entry['median']:.3f} s" if entry["ok"] else entry["error"]
+                shown = _timing(entry) if entry["ok"] else entry["error"]
                 print(f"  {n:>6} {name:<15} {shown}  (peak {entry['peak_mb']:.0f} MB)", flush=True)
             from threatgraph import pipeline
             from threatgraph.config import load_config
@@ -158,6 +159,13 @@ def main() -> None:
     print(table)
 
 
+def _timing(e: dict, digits: int = 3) -> str:
+    """The median, with the range of the runs behind it (or the fact that there was one run)."""
+    if e.get("runs", 1) < 2:
+        return f"{e['median']:.{digits}f} s (1 run)"
+    return f"{e['median']:.{digits}f} s [{e['min']:.{digits}f}–{e['max']:.{digits}f}]"
+
+
 def _med(row: dict, name: str) -> float | None:
     e = row["stages"][name]
     return e["median"] if e["ok"] else None
@@ -166,7 +174,7 @@ def _med(row: dict, name: str) -> float | None:
 def render(results: dict) -> str:
     m = results["machine"]
     lines = [f"Machine: {m['cpu']} ({m['cores']} cores), Python {m['python']}, SVG by {m['svg_renderer']}. "
-             "Medians of fresh-process runs; spread in the JSON. Every stage, pytm's included, runs under "
+             "Medians of fresh-process runs, with [fastest–slowest] of the runs. Every stage, pytm's included, runs under "
              "threatgraph's process settings (`threatgraph/process.py`: GC threshold, pydantic plugins off).", ""]
     sizes = list(results["sizes"])
     lines.append("| stage | " + " | ".join(f"{int(s):,} elements" for s in sizes) + " |")
@@ -184,12 +192,12 @@ def render(results: dict) -> str:
             e = results["sizes"][s]["stages"][key]
             extra = f", {e['diagrams']} diagrams" if "diagrams" in e and key == "tg_svg" else \
                 (f", {e['pages']} pages" if "pages" in e else "")
-            cells.append(f"{e['median']:.3f} s ({e['peak_mb']:.0f} MB{extra})" if e["ok"] else f"**{e['error']}**")
+            cells.append(f"{_timing(e)} ({e['peak_mb']:.0f} MB{extra})" if e["ok"] else f"**{e['error']}**")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("| threatgraph check, cold command | " + " | ".join(
-        f"{results['sizes'][s]['check_cold']['median']:.2f} s" for s in sizes) + " |")
+        _timing(results['sizes'][s]['check_cold'], 2) for s in sizes) + " |")
     lines.append("| threatgraph build, cold command (reports, diagrams, site) | " + " | ".join(
-        f"{results['sizes'][s]['build_cold']['median']:.2f} s" for s in sizes) + " |")
+        _timing(results['sizes'][s]['build_cold'], 2) for s in sizes) + " |")
     lines += ["", "| ratio | " + " | ".join(f"{int(s):,}" for s in sizes) + " |", "| --- | " + " | ".join("---:" for _ in sizes) + " |"]
     own, total = [], []
     for s in sizes:
@@ -213,8 +221,9 @@ def render(results: dict) -> str:
     lines.append("| (threat, target) pairs in the synthetic catalog | " + " | ".join(pairs) + " |")
     lines.append("| pytm construction + resolve() / threatgraph check including construction | " + " | ".join(total) + " |")
     fw, imp = results["firewall_cold_check"]["median"], results["import_pytm"]["median"]
-    lines += ["", f"Cold `threatgraph check` on the firewall model: {fw:.3f} s; `python -c \"import pytm\"`: {imp:.3f} s; "
-              f"ratio {fw / imp:.2f}x (15 interleaved runs each, medians)."]
+    fws, imps = results["firewall_cold_check"], results["import_pytm"]
+    lines += ["", f"Cold `threatgraph check` on the firewall model: {_timing(fws)}; `python -c \"import pytm\"`: "
+              f"{_timing(imps)}; ratio {fw / imp:.2f}x ({fws['runs']} interleaved runs each, medians)."]
     return "\n".join(lines) + "\n"
 
 

@@ -39,3 +39,19 @@ def test_profiler_prints_where_the_time_goes():
                         "--top", "40"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "Ordered by: internal time" in r.stdout and "map_threats" in r.stdout
+
+
+def test_committed_results_table_is_rendered_from_the_json_and_in_the_readme():
+    """benchmarks/results/latest.md is what run.py renders from latest.json, and the README
+    carries that same table, so the published numbers are the measured ones."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tg_bench_run", REPO / "benchmarks" / "run.py")
+    assert spec and spec.loader
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    results = json.loads((REPO / "benchmarks" / "results" / "latest.json").read_text(encoding="utf-8"))
+    table = run.render(results)
+    assert table == (REPO / "benchmarks" / "results" / "latest.md").read_text(encoding="utf-8")
+    assert table.strip() in (REPO / "README.md").read_text(encoding="utf-8")
+    assert set(results["sizes"]) == {"100", "1000", "10000"}
