@@ -120,3 +120,17 @@ def test_boundary_chains_are_shared_and_a_cycle_is_an_input_error(tmp_path):
         load_model("m.py", write(tmp_path, cyclic))
     (problem,) = err.value.problems
     assert "cycle: b0 → b29 → b28" in problem.message and problem.line == 3
+
+
+def test_loading_skips_pytm_threat_library_and_restores_pytm(tmp_path):
+    from pytm import TM
+
+    original = TM.__dict__["_init_threats"]
+    probe = tmp_path / "threats-seen.txt"
+    load_model("m.py", write(tmp_path, SMALL_MODEL + f"open({str(probe)!r}, 'w').write(str(len(TM._threats)))\n"))
+    assert probe.read_text() == "0"  # threatgraph never evaluates pytm's library, so never compiles it
+    assert TM.__dict__["_init_threats"] is original  # pytm is left as it was found
+    TM.reset()
+    TM("outside threatgraph")
+    assert len(TM._threats) > 50  # pytm's own library still loads for pytm users
+    TM.reset()

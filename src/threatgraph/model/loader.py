@@ -79,6 +79,12 @@ def _plain(value: Any, ids: dict[int, str]) -> Any:
     return str(value)
 
 
+def _skip_threat_library(tm: Any) -> None:
+    """Stands in for TM._init_threats while a model loads: pytm's constructor otherwise reads
+    and compiles its own threat library (100+ Python conditions) on every TM(...), and
+    threatgraph never evaluates it: its threats come from the YAML catalogs."""
+
+
 class _Isolation:
     """Fresh pytm state, private module names, restored sys.path and sys.modules."""
 
@@ -88,6 +94,9 @@ class _Isolation:
         self.TM = TM
         self.saved_state = TM._state
         TM.reset()
+        self.saved_init = TM.__dict__.get("_init_threats")  # absent in another pytm version: nothing to skip
+        if self.saved_init is not None:
+            type.__setattr__(TM, "_init_threats", _skip_threat_library)
         self.saved_modules = set(sys.modules)
         self.saved_path = list(sys.path)
         return self
@@ -100,6 +109,8 @@ class _Isolation:
             del sys.modules[name]
         sys.path[:] = self.saved_path
         type.__setattr__(self.TM, "_state", self.saved_state)
+        if self.saved_init is not None:
+            type.__setattr__(self.TM, "_init_threats", self.saved_init)
 
 
 def _model_error(exc: BaseException, model_files: set[str], display: dict[str, str], fallback: str) -> Problem:
