@@ -98,13 +98,15 @@ def main() -> None:
     ap.add_argument("--memory-gb", type=float, default=8)
     ap.add_argument("--out", type=Path, default=HERE / "results")
     args = ap.parse_args()
-    # Compile threatgraph's bytecode once, as pip does for a regular install (an editable install
-    # under PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run).
+    # Compile threatgraph's bytecode once, as pip does for a regular install, and the firewall
+    # model's, as Python does on its first import (under PYTHONDONTWRITEBYTECODE every run would
+    # otherwise recompile them).
     import compileall
 
     import threatgraph
 
     compileall.compile_dir(str(Path(threatgraph.__file__).parent), quiet=1)
+    compileall.compile_dir(str(ROOT / "model"), quiet=1)  # the firewall model, as its first check leaves it
     info = machine()
     print(f"machine: {info['cpu']} ({info['cores']} cores), {info['platform']}, Python {info['python']}, "
           f"SVG by {info['svg_renderer']}", flush=True)
