@@ -6,8 +6,9 @@
 For each size it generates a project (benchmarks/synthetic.py: nested boundaries, a mix of
 element kinds, 2.4 flows per element, data assets, threats whose selectors hit realistic
 fractions of the model, mitigations with evidence against a generated source tree), then runs
-every stage in a fresh process (benchmarks/stage.py), several times, and records the median,
-the spread and the peak memory. pytm's own stages (model construction, resolve(), report(),
+every stage in a fresh process (benchmarks/stage.py), in rounds (each stage once per round,
+so a round's stages share the machine's conditions), and records the median, the spread and
+the peak memory; the check-versus-resolve() ratio is taken per round. pytm's own stages (model construction, resolve(), report(),
 dfd()) run on the same model file, each under the same timeout and an 8 GB memory cap, so a
 stage that runs out of memory or time is reported as such. Whole commands (`threatgraph check`,
 `threatgraph build`) are timed cold. Results go to benchmarks/results/latest.md and .json.
@@ -116,13 +117,21 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"tg-bench-{n}-") as tmp:
             root = generate(n, Path(tmp) / "project")
             row: dict = {"stages": {}}
+            # Rounds: every stage once per round, so each round samples all stages under the same
+            # machine conditions, and a round's own-work / resolve() ratio compares like with like.
+            samples: dict[str, list[dict]] = {name: [] for name in TG + PYTM}
+            for rnd in range(runs):
+                for name in TG + PYTM:
+                    slow_pytm = name in ("pytm_report", "pytm_dfd")
+                    if slow_pytm and rnd:
+                        continue  # once is enough to show they do not scale
+                    samples[name].append(stage(name, root, args.pytm_timeout if slow_pytm else args.timeout,
+                                               args.memory_gb))
+                print(f"  {n:>6} round {rnd + 1}/{runs} done", flush=True)
             for name in TG + PYTM:
-                slow_pytm = name in ("pytm_report", "pytm_dfd")
-                reps = 1 if slow_pytm else runs
-                samples = [stage(name, root, args.pytm_timeout if slow_pytm else args.timeout, args.memory_gb)
-                           for _ in range(reps)]
-                ok = [s for s in samples if s.get("ok")]
-                entry = {"ok": len(ok) == len(samples), "peak_mb": max((s.get("peak_mb", 0) for s in samples), default=0)}
+                got = samples[name]
+                ok = [s for s in got if s.get("ok")]
+                entry = {"ok": len(ok) == len(got), "peak_mb": max((s.get("peak_mb", 0) for s in got), default=0)}
                 if ok and entry["ok"]:
                     entry.update(spread([s["seconds"] for s in ok]))
                     entry.update({k: v for k, v in ok[0].items() if k in ("diagrams", "pages", "findings", "renderer")})
@@ -130,10 +139,11 @@ def main() -> None:
                         entry["snapshot"] = statistics.median(s["snapshot"] for s in ok)
                         entry["snapshot_spread"] = spread([s["snapshot"] for s in ok])
                 else:
-                    entry["error"] = next(s.get("error") for s in samples if not s.get("ok"))
+                    entry["error"] = next(s.get("error") for s in got if not s.get("ok"))
                 row["stages"][name] = entry
                 shown = _timing(entry) if entry["ok"] else entry["error"]
                 print(f"  {n:>6} {name:<15} {shown}  (peak {entry['peak_mb']:.0f} MB)", flush=True)
+            row["rounds"] = _rounds(samples, runs)
             from threatgraph import pipeline
             from threatgraph.config import load_config
 
@@ -159,6 +169,18 @@ def main() -> None:
     (args.out / "latest.md").write_text(table)
     print()
     print(table)
+
+
+def _rounds(samples: dict[str, list[dict]], runs: int) -> list[dict]:
+    """Per round: threatgraph's own check work (model snapshot, catalogs, mapping, coverage)
+    and pytm's resolve(), measured in the same round."""
+    out = []
+    for i in range(runs):
+        got = [samples[k][i] for k in ("tg_load", "tg_catalog", "tg_mapping", "tg_coverage", "pytm_resolve")]
+        if all(g.get("ok") for g in got):
+            own = got[0]["snapshot"] + sum(g["seconds"] for g in got[1:4])
+            out.append({"own": own, "resolve": got[4]["seconds"], "ratio": got[4]["seconds"] / own})
+    return out
 
 
 def _timing(e: dict, digits: int = 3) -> str:
@@ -212,10 +234,17 @@ def render(results: dict) -> str:
             total.append("n/a")
             continue
         mine = snapshot + sum(parts[1:])  # threatgraph's own work: snapshot, catalogs, mapping, coverage
-        own.append(f"{resolve / mine:.1f}x ({mine:.3f} s)")
+        rounds = row.get("rounds") or []
+        if len(rounds) > 1:
+            ratios = [r["ratio"] for r in rounds]
+            own.append(f"{statistics.median(ratios):.1f}x [{min(ratios):.1f}–{max(ratios):.1f}] "
+                       f"({statistics.median(r['own'] for r in rounds):.3f} s)")
+        else:
+            own.append(f"{resolve / mine:.1f}x ({mine:.3f} s)")
         total.append(f"{(construct + resolve) / sum(parts):.1f}x")
     lines.append("| pytm resolve() / threatgraph check (its own work: model snapshot, catalogs, mapping, coverage; "
-                 "running the pytm model file, the same for both tools, left out) | " + " | ".join(own) + " |")
+                 "running the pytm model file, the same for both tools, left out): median of the rounds' ratios "
+                 "[lowest–highest] | " + " | ".join(own) + " |")
     pairs = []
     for s in sizes:
         row = results["sizes"][s]
