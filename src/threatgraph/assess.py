@@ -134,9 +134,11 @@ def mitigation_state(mid: str, declared: str, results: tuple[EvidenceResult, ...
     return MitigationState(mid, declared, results, ev, strength, drift, note)
 
 
-def _tally(pairs: list[Pair], catalog: Catalog) -> tuple[dict[str, int], dict[str, dict[str, int]],
-                                                         dict[str, dict[str, int]], dict[str, dict[str, int]],
-                                                         dict[str, dict[str, int]]]:
+Counts = dict[str, int]  # pairs by status
+
+
+def _tally(pairs: list[Pair], catalog: Catalog) -> tuple[Counts, dict[str, Counts], dict[str, Counts],
+                                                         dict[str, Counts], dict[str, Counts]]:
     """Pair counts by status: overall, by threat, by target (sorted), by STRIDE category and by
     severity, in one pass over the pairs."""
     zero = dict.fromkeys(STATUSES, 0)

@@ -83,24 +83,18 @@ def glob_filter(ids: Iterable[str], pattern: str) -> set[str]:
     return {i for i in ids if match(i)}
 
 
-def _flow_keys(key: str) -> Callable[[Flow], Iterable[Any]]:
-    """The values under which a flow is indexed for a selector key."""
-    single = {"source": lambda f: (f.source,), "sink": lambda f: (f.sink,),
-              "protocol": lambda f: (f.protocol.lower(),), "port": lambda f: (f.port,),
-              "encrypted": lambda f: (f.encrypted,), "authenticated": lambda f: (f.authenticated,),
-              "attack": lambda f: (f.attack,), "crosses": lambda f: (*f.crosses, "*") if f.crosses else (),
-              "data": lambda f: f.data, "tag": lambda f: f.tags}
-    return single[key]
-
-
-def _element_keys(key: str) -> Callable[[Any], Iterable[Any]]:
-    """The values under which an element or boundary is indexed for a selector key."""
-    table: dict[str, Callable[[Any], Iterable[Any]]] = {
-        "kind": lambda e: (e.kind,),
-        "in_boundary": lambda e: e.chain if e.kind == "boundary" else e.boundaries,
-        "data": lambda e: e.data if e.kind != "boundary" else (),
-        "tag": lambda e: e.tags if e.kind != "boundary" else ()}
-    return table[key]
+# The values under which a flow, or an element or boundary, is indexed for a selector key.
+_FLOW_INDEX_VALUES: dict[str, Callable[[Flow], Iterable[Any]]] = {
+    "source": lambda f: (f.source,), "sink": lambda f: (f.sink,),
+    "protocol": lambda f: (f.protocol.lower(),), "port": lambda f: (f.port,),
+    "encrypted": lambda f: (f.encrypted,), "authenticated": lambda f: (f.authenticated,),
+    "attack": lambda f: (f.attack,), "crosses": lambda f: (*f.crosses, "*") if f.crosses else (),
+    "data": lambda f: f.data, "tag": lambda f: f.tags}
+_ELEMENT_INDEX_VALUES: dict[str, Callable[[Any], Iterable[Any]]] = {
+    "kind": lambda e: (e.kind,),
+    "in_boundary": lambda e: e.chain if e.kind == "boundary" else e.boundaries,
+    "data": lambda e: e.data if e.kind != "boundary" else (),
+    "tag": lambda e: e.tags if e.kind != "boundary" else ()}
 
 
 class ModelIndex:
@@ -120,10 +114,10 @@ class ModelIndex:
             found = {}
             if what == FLOWS:
                 records: Iterable[Any] = self.model.flows.values()
-                values = _flow_keys(key)
+                values = _FLOW_INDEX_VALUES[key]
             else:
                 records = itertools.chain(self.model.elements.values(), self.model.boundaries.values())
-                values = _element_keys(key)
+                values = _ELEMENT_INDEX_VALUES[key]
             for record in records:
                 for value in values(record):
                     hit = found.get(value)

@@ -261,10 +261,6 @@ def _find_tm(module: ModuleType, attr: str, shown: str, TM: type) -> Any:
 _EMPTY = freeze({})  # read-only, so one instance serves every element without attributes
 
 
-def _frozen_items(out: dict[str, Any]) -> Any:
-    return freeze(out) if out else _EMPTY
-
-
 class _Snapshot:
     """One pass over pytm's registered objects into threatgraph's frozen Model.
 
@@ -281,7 +277,6 @@ class _Snapshot:
         self._category: dict[type, str] = {}
         self._kind: dict[type, str] = {}
         self._known: dict[type, set[str]] = {}
-        self._controls: dict[type, set[str]] = {}
         self.ids: dict[int, str] = {}
         self.locs: dict[int, Location | None] = {}
         self.problems: list[Problem] = []
@@ -360,9 +355,6 @@ class _Snapshot:
 
     # -- per-object facts -------------------------------------------------------------------
 
-    def plain(self, value: Any) -> Any:
-        return _plain(value, self.ids)
-
     def attributes(self, obj: Any, extra: dict[str, Any]) -> Any:
         """Every attribute the model set, beyond the ones threatgraph reads structurally."""
         out: dict[str, Any] = {}
@@ -377,7 +369,7 @@ class _Snapshot:
             if chosen or more:
                 for key in chosen | set(more or ()):
                     out[f"controls.{key}"] = _plain(getattr(controls, key), self.ids)
-        return _frozen_items(out)
+        return freeze(out) if out else _EMPTY
 
     def warn_unknown(self, obj: Any, extra: dict[str, Any]) -> None:
         if not extra:
