@@ -33,11 +33,11 @@ def test_site_in_a_real_browser(tmp_path):
         page.locator(".tg-diagram svg a[*|href='element-squid.html']").first.click()
         assert page.url.endswith("element-squid.html")
         # a threat page links to its mitigations, and those links resolve
-        page.goto(index.replace("index.html", "threat-SEED-APPARMOR-UNCONFINED.html"))
-        link = page.locator("a[href='mitigation-C-AGENT-APPARMOR.html']").first
+        page.goto(index.replace("index.html", "threat-seed-apparmor-unconfined~u.html"))
+        link = page.locator("a[href='mitigation-c-agent-apparmor~u.html']").first
         assert link.count() == 1
         link.click()
         assert "AppArmor" in page.locator("h1").inner_text()
-        assert page.locator("a[href='threat-SEED-APPARMOR-UNCONFINED.html']").count() >= 1  # and back
+        assert page.locator("a[href='threat-seed-apparmor-unconfined~u.html']").count() >= 1  # and back
         page.screenshot(path=str(ARTIFACTS / "mitigation.png"), full_page=True)
         browser.close()

@@ -41,7 +41,7 @@ def test_serve_reloads_on_catalog_edits(project):
                              "--dev-addr", f"127.0.0.1:{port}"], cwd=project.root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        url = f"http://127.0.0.1:{port}/threat-TH-SQLI.html"
+        url = f"http://127.0.0.1:{port}/threat-th-sqli~u.html"
         _wait_for(url, "SQL injection")
         path = project.root / "threats" / "main.yaml"
         path.write_text(path.read_text().replace("SQL injection", "SQL injection through the ORM"))

@@ -129,7 +129,7 @@ def test_build_writes_reports_diagrams_and_a_strict_site_with_working_links(run,
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         for link in _links(html):
             assert (page.parent / link.split("?")[0]).exists(), f"{page.name} links to missing {link}"
-    threat = (built / "threat-TH-1.html").read_text(encoding="utf-8")
+    threat = (built / "threat-th-1~u.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in threat
     assert not list(hostile.root.glob("build/.site-src"))  # staging removed
     # a failing build leaves the previous one whole

@@ -12,7 +12,7 @@ from pathlib import Path
 from threatgraph import pipeline, site
 from threatgraph.config import Config
 from threatgraph.errors import Problem
-from threatgraph.fsutil import StagedDir, write_atomic
+from threatgraph.fsutil import StagedDir, write_new
 from threatgraph.render import json_report, markdown
 
 
@@ -34,12 +34,12 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
     timings["check"] = time.perf_counter() - t
     with StagedDir(out) as stage:
         t = time.perf_counter()
-        write_atomic(stage / "reports" / "coverage.json", json_report.render(a))
-        write_atomic(stage / "reports" / "coverage.md", markdown.render(a))
+        write_new(stage / "reports" / "coverage.json", json_report.render(a))
+        write_new(stage / "reports" / "coverage.md", markdown.render(a))
         timings["reports"] = time.perf_counter() - t
         t = time.perf_counter()
         src = stage / ".site-src"
-        diagrams = site.write_sources(a, src, config.path(config.site), renderer)
+        diagrams = site.write_sources(a, src, site.site_folder(config), renderer)
         diagrams.write(stage / "diagrams")
         timings["diagrams+pages"] = time.perf_counter() - t
         if with_site:

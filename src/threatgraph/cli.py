@@ -1,6 +1,7 @@
 """The command line: the only place that reads argv, prints, writes files and picks exit codes.
 
-Exit codes: 0 success (policy holds), 1 policy failed, 2 invalid input or usage, 3 internal error.
+Exit codes: 0 success (policy holds), 1 policy failed, 2 invalid input or usage, 3 internal error,
+4 the environment stopped the work (a full or read-only disk, a missing tool), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from threatgraph import __version__, process
-from threatgraph.errors import InputError, Problem
+from threatgraph.errors import EnvironmentProblem, InputError, Problem, printable
+from threatgraph.fsutil import ENVIRONMENT_ERRNOS
 
-EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +40,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fail-on", choices=["info", "low", "medium", "high", "critical", "never"],
                    help="lowest severity of an unmitigated pair that fails the policy")
     g.add_argument("--min-coverage", type=float, help="minimum coverage ratio, 0..1")
+    g.add_argument("--model-timeout", type=_seconds, metavar="SECONDS",
+                   help="how long the model file may take to load (default 60; [tool.threatgraph] model_timeout)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("must be above 0 and at most 86400 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,8 +128,11 @@ def _config(args: argparse.Namespace) -> Any:
         policy["fail_on"] = args.fail_on
     if getattr(args, "min_coverage", None) is not None:
         policy["min_coverage"] = args.min_coverage
+    # A path given on the command line is relative to where the command runs, like --out.
+    source = str(Path(args.source).expanduser().absolute()) if args.source else None
     overrides = {"model": args.model, "threats": args.threats, "mitigations": args.mitigations,
-                 "source": args.source, "source_ref": args.source_ref}
+                 "source": source, "source_ref": args.source_ref,
+                 "model_timeout": getattr(args, "model_timeout", None)}
     if policy:
         overrides["policy"] = policy
     config = load_config(Path.cwd(), overrides, explicit=args.config)
@@ -227,14 +244,14 @@ def cmd_site(args: argparse.Namespace) -> int:
         a = pipeline.check(config, use_evidence=not args.no_evidence)
         with tempfile.TemporaryDirectory(prefix="threatgraph-serve-") as tmp:
             src = Path(tmp)
-            site.write_sources(a, src, config.path(config.site), args.renderer, extra=site_hook._serve_extra(config))
+            site.write_sources(a, src, site.site_folder(config), args.renderer, extra=site_hook._serve_extra(config))
             print(f"serving on http://{args.dev_addr}/ ; edits to the model and catalogs rebuild the pages")
             return site.serve(src, args.dev_addr)
     a = pipeline.check(config, use_evidence=not args.no_evidence)
     _print_warnings(a.warnings)
     out = args.out or (config.root / config.out / "site")
     with tempfile.TemporaryDirectory(prefix="threatgraph-site-") as tmp, StagedDir(out) as stage:
-        site.write_sources(a, Path(tmp), config.path(config.site), args.renderer)
+        site.write_sources(a, Path(tmp), site.site_folder(config), args.renderer)
         site.build(Path(tmp), stage)
     print(f"wrote {out} (open {out}/index.html)")
     return EXIT_OK
@@ -346,17 +363,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = sum(p.severity == "error" for p in exc.problems)
         print(f"threatgraph: {errors} error(s) in the inputs; nothing was written", file=sys.stderr)
         return EXIT_INPUT
+    except EnvironmentProblem as exc:
+        print(f"threatgraph: {printable(exc)}; previous outputs are unchanged", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
         print("threatgraph: interrupted; previous outputs are unchanged", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            print(f"threatgraph: {printable(exc.strerror)}: {printable(exc.filename or '')}; "
+                  "previous outputs are unchanged", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        return _internal(exc)
     except Exception as exc:  # noqa: BLE001 - a bug in threatgraph, not bad input
-        if os.environ.get("THREATGRAPH_DEBUG"):
-            raise
-        print(f"threatgraph: internal error: {type(exc).__name__}: {exc}\n"
-              "  set THREATGRAPH_DEBUG=1 for a traceback, and please report it", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("THREATGRAPH_DEBUG"):
+        raise exc
+    print(f"threatgraph: internal error: {type(exc).__name__}: {printable(exc)}\n"
+          "  set THREATGRAPH_DEBUG=1 for a traceback, and please report it", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

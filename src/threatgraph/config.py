@@ -39,6 +39,7 @@ class Config:
     source_ref: str | None = None
     out: str = "build"
     site: str = "site"
+    model_timeout: float = 60.0  # seconds the model file may take to load
     policy: Policy = field(default_factory=Policy)
 
     def path(self, value: str) -> Path:
@@ -51,7 +52,7 @@ class Config:
             return str(path)
 
 
-_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "policy"}
+_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "model_timeout", "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),
@@ -129,6 +130,12 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None,
         if key not in _TOP_KEYS:
             problems.append(Problem(shown, line, 1, f"unknown key '{key}' in [tool.threatgraph]",
                                     did_you_mean(key, _TOP_KEYS)))
+        elif key == "model_timeout":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
+                problems.append(Problem(shown, line, 1, "'model_timeout' must be a number of seconds above 0",
+                                        "for example: model_timeout = 120"))
+            else:
+                values[key] = float(value)
         elif key != "policy" and not isinstance(value, str):
             problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
         elif key != "policy":

@@ -77,8 +77,18 @@ def materialise(root: Path, rev: str) -> Iterator[Path]:
     archive = _git(top, "archive", "--format=tar", commit, "--", rel.as_posix() if str(rel) != "." else ".")
     with tempfile.TemporaryDirectory(prefix="threatgraph-rev-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+            tar.extractall(tmp, filter=_confined)
         yield Path(tmp) / rel
+
+
+def _confined(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """tarfile's `data` filter, except that a member it refuses (a symlink leading outside the
+    project, an absolute link) is left out instead of ending the diff: threatgraph never
+    follows such a link anyway."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None
 
 
 def _side(config: Config, root: Path | None, source_ref: str | None, use_evidence: bool) -> Assessment:
@@ -211,5 +221,5 @@ def render_markdown(change: Change) -> str:
 
 
 def render_text(change: Change) -> str:
-    text = render_markdown(change)
-    return visible(text.replace("**", "").replace("`", "").replace("\\", ""))
+    text = render_markdown(change).replace("**", "").replace("`", "").replace("\\", "")
+    return "".join(visible(line) + "\n" for line in text.splitlines())

@@ -4,17 +4,31 @@ its siblings rather than one at a time."""
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+from threatgraph.safetext import reveal
+
+
+def _escape(ch: str) -> str:
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
 
 
 def printable(text: object) -> str:
-    """One line with control and bidirectional characters shown as escapes, so a hostile
-    name cannot forge extra lines or reorder text in a terminal or CI log."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", str(text))
+    """One line with control, separator, format and bidirectional characters shown as
+    escapes, so a hostile name cannot forge extra lines or reorder text in a terminal or log."""
+    return reveal(safe_str(text), _escape)
+
+
+def safe_str(value: object) -> str:
+    """str(value), even for an object whose __str__ raises (a model's own exception class)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - any failure of foreign code is answered the same way
+        try:
+            return f"<{type(value).__name__} whose str() failed>"
+        except Exception:  # noqa: BLE001
+            return "<an object whose str() failed>"
 
 
 @dataclass(frozen=True, order=True)
@@ -41,6 +55,14 @@ class InputError(Exception):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(p.format() for p in self.problems))
+
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:  # crosses the model process boundary
+        return (InputError, (self.problems,))
+
+
+class EnvironmentProblem(Exception):
+    """The machine, not the inputs, stopped the work: a full or read-only disk, a missing tool,
+    a renderer or mkdocs failure. The CLI says so plainly and exits 4."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -28,7 +28,7 @@ class Loaded:
 
 
 def load_inputs(config: Config) -> Loaded:
-    loaded = load_model(config.model, config.root)
+    loaded = load_model(config.model, config.root, config.model_timeout)
     catalog = load_catalog(config.path(config.threats), config.path(config.mitigations), loaded.model,
                            config.root, evidence_validator=validate_item)
     return Loaded(loaded.model, catalog, loaded.warnings + catalog.warnings)

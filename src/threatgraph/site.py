@@ -16,7 +16,7 @@ import yaml
 
 from threatgraph.assess import Assessment
 from threatgraph.errors import InputError, Problem
-from threatgraph.fsutil import write_atomic
+from threatgraph.fsutil import write_atomic, write_new
 from threatgraph.render import site_pages, svg
 
 CSS = """\
@@ -84,8 +84,8 @@ class Diagrams:
 
     def write(self, folder: Path, site_prefix: str = "../site/") -> None:
         for name, (dot_source, raw) in sorted(self.items.items()):
-            write_atomic(folder / f"{name}.dot", dot_source)
-            write_atomic(folder / f"{name}.svg", svg.link(raw, site_prefix))
+            write_new(folder / f"{name}.dot", dot_source)
+            write_new(folder / f"{name}.svg", svg.link(raw, site_prefix))
 
 
 def load_site_config(site_dir: Path | None, model_name: str) -> dict[str, Any]:
@@ -115,11 +115,12 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     docs = src / "docs"
     hand = site_dir / "docs" if site_dir is not None else None
     nav = list(NAV)
+    if hand is not None and hand.is_symlink():
+        raise InputError([Problem(str(hand), 1, 1, "the hand-written pages folder is a symlink; it is not published",
+                                  "make site/docs a real folder inside the project")])
     if hand is not None and hand.is_dir():
         extra_pages = []
-        for path in sorted(hand.rglob("*")):
-            if path.is_symlink() or not path.is_file():
-                continue
+        for path in _regular_files(hand):
             rel = path.relative_to(hand).as_posix()
             if rel in pages or rel == "threatgraph.css":
                 raise InputError([Problem(str(path), 1, 1, f"hand-written page '{rel}' has the name of a generated page",
@@ -145,6 +146,37 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     config.update(extra or {})
     write_if_changed(src / "mkdocs.yml", yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
     return diagrams
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """Regular files below `folder`, sorted; symlinks (to files or folders) are never followed,
+    so a link cannot publish a file from outside the project."""
+    out = []
+    for here, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not (Path(here) / d).is_symlink()]
+        for name in names:
+            path = Path(here) / name
+            if not path.is_symlink() and path.is_file():
+                out.append(path)
+    return sorted(out)
+
+
+def site_folder(config: Any) -> Path:
+    """The project's site folder (mkdocs.yml, hand-written pages), refused when it leads
+    outside the project."""
+    raw = config.root / config.site
+    if raw.is_symlink() or not _inside(raw.resolve(), config.root.resolve()):
+        raise InputError([Problem(config.site, 1, 1, "the site folder leads outside the project (a symlink?)",
+                                  "keep site/ a real folder inside the project")])
+    return raw.resolve()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
 
 
 def write_if_changed(path: Path, text: str) -> None:

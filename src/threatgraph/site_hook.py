@@ -19,7 +19,7 @@ def on_pre_build(config: Any, **_: Any) -> None:
     try:
         cfg = load_config(root)
         a = pipeline.check(cfg, use_evidence=bool(cfg.source))
-        site_dir = cfg.path(cfg.site)
+        site_dir = site.site_folder(cfg)
         site.write_sources(a, Path(config["config_file_path"]).parent, site_dir,
                            os.environ.get("THREATGRAPH_RENDERER", "auto"), extra=_serve_extra(cfg))
     except InputError as exc:

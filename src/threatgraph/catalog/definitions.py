@@ -113,10 +113,11 @@ def severity_rank(severity: str) -> int:
 
 
 def today() -> dt.date:
-    """The date decisions expire against: SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    """The date decisions expire against, in UTC (so the verdict is the same in every time
+    zone at the same instant): SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
     import os
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.date.today()
+    return dt.datetime.now(dt.UTC).date()

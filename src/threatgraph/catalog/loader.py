@@ -3,6 +3,7 @@ problem (with file, line and a hint) before reporting any."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,16 +104,54 @@ def _check_applies_to(items: list[Any], doc: YamlDocument, base: tuple[Any, ...]
     return problems
 
 
-def _yaml_files(folder: Path, root: Path, label: str) -> tuple[list[Path], list[Problem]]:
+CATALOG_SUFFIXES = (".yaml", ".yml")
+_QUIET_SUFFIXES = (".md", ".txt", ".rst")  # notes beside the catalog are expected, not read
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except (ValueError, RuntimeError, OSError):
+        return False
+
+
+def _yaml_files(folder: Path, root: Path, label: str) -> tuple[list[Path], list[Problem], list[Problem]]:
+    """The catalog files under `folder` (.yaml/.yml in any case), with the problems of what
+    cannot be read: a symlink leaving the project, a special file; and warnings for files
+    that are skipped because of their name."""
     if not folder.exists():
         return [], [Problem(label, 1, 1, f"catalog folder '{label}' does not exist",
-                            "create it, or point [tool.threatgraph] at the right folder")]
+                            "create it, or point [tool.threatgraph] at the right folder")], []
+    if not _inside(folder, root):
+        return [], [Problem(label, 1, 1, f"catalog '{label}' lies outside the project (a symlink?); it is not read",
+                            "keep catalogs inside the folder of pyproject.toml")], []
     if folder.is_file():
-        return [folder], []
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        return [folder], [], []
+    files: list[Path] = []
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for here, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(here) / name
+            shown = _display(path, root)
+            if not name.lower().endswith(CATALOG_SUFFIXES):
+                if not name.startswith(".") and not name.lower().endswith(_QUIET_SUFFIXES):
+                    warnings.append(Problem(shown, 1, 1, "not read: catalog files end in .yaml or .yml",
+                                            "rename it, or move it out of the catalog folder", "warning"))
+                continue
+            if path.is_symlink() and not _inside(path, root):
+                problems.append(Problem(shown, 1, 1, "is a symlink that leaves the project; it is not read",
+                                        "copy the file into the project instead of linking to it"))
+            elif not path.is_file():
+                problems.append(Problem(shown, 1, 1, "is not a regular file (a FIFO, device or broken link); "
+                                        "it is not read", "replace it with a YAML file"))
+            else:
+                files.append(path)
     if len(files) > MAX_FILES:
-        return [], [Problem(label, 1, 1, f"more than {MAX_FILES} catalog files")]
-    return files, []
+        return [], [Problem(label, 1, 1, f"more than {MAX_FILES} catalog files")], []
+    return files, problems, warnings
 
 
 def _display(path: Path, root: Path) -> str:
@@ -140,8 +179,9 @@ def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: P
 
     for kind, folder, file_cls in (("threats", threats_dir, ThreatFile),
                                    ("mitigations", mitigations_dir, MitigationFile)):
-        files, errs = _yaml_files(folder, root, _display(folder, root))
+        files, errs, skipped = _yaml_files(folder, root, _display(folder, root))
         problems += errs
+        warnings += skipped
         for path in files:
             shown = _display(path, root)
             try:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from threatgraph.evidence.redact import redact
 from threatgraph.evidence.source import SourceTree
 
 PASS, FAIL, ERROR, UNVERIFIED = "pass", "fail", "error", "unverified"
@@ -65,7 +66,16 @@ class Runner:
     def run(self, item: dict[str, Any]) -> EvidenceResult:
         kind = self.kinds[item["kind"]]
         result = kind.run(item, self.source, self)
-        return replace(result, gap=bool(item.get("gap", False)))
+        return replace(_redacted(result), gap=bool(item.get("gap", False)))
+
+
+def _redacted(result: EvidenceResult) -> EvidenceResult:
+    """The result with secret-looking matched text masked, its sub-results too."""
+    children = tuple(_redacted(c) for c in result.children)
+    detail = redact(result.detail)
+    if detail == result.detail and children == result.children:
+        return result
+    return replace(result, detail=detail, children=children)
 
 
 def line_of(text: str, offset: int) -> int:

@@ -41,6 +41,8 @@ def _load(kind: str, rel: str, source: SourceTree, runner: Runner) -> tuple[Any,
                 raise SourceError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
             except RecursionError:
                 raise SourceError(f"{rel} nests too deeply to parse") from None
+            except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+                raise SourceError(f"{rel} cannot be parsed as JSON: {exc}") from None
             try:
                 doc: YamlDocument | None = parse_yaml(text, rel)  # positions only
             except InputError:

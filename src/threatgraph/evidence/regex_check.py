@@ -10,7 +10,8 @@ import re as stdlib_re
 from typing import Any
 
 from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of
-from threatgraph.evidence.source import SourceError, SourceTree, glob_regex
+from threatgraph.evidence.glob import compile_glob
+from threatgraph.evidence.source import SourceError, SourceTree
 
 _FLAGS = {"multiline": 8, "ignorecase": 2, "dotall": 16}  # regex.MULTILINE, IGNORECASE, DOTALL
 
@@ -74,7 +75,7 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
         files = source.select(item["path"])
     except SourceError as exc:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, str(exc))
-    excluded = [glob_regex(x) for x in item.get("exclude", [])]
+    excluded = [compile_glob(x) for x in item.get("exclude", [])]
     files = [f for f in files if not any(rx.match(f) for rx in excluded)]
     if not files:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, f"no file matches '{item['path']}'")

@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 import subprocess
-from functools import lru_cache
 from pathlib import Path
+
+from threatgraph.evidence.glob import GlobError, compile_glob
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _GLOB_CHARS = re.compile(r"[*?\[]")
+# Version-control metadata holds credentials (an `extraheader` left by actions/checkout, remote
+# URLs with tokens) and is never evidence of a control: no path may enter these folders.
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", ".jj", "_darcs"})
 
 
 class SourceError(Exception):
@@ -30,43 +35,16 @@ def check_relative(path: str) -> str | None:
         return "absolute paths are not allowed; paths are relative to the source root"
     if "\\" in path:
         return "use forward slashes in paths"
-    if any(part == ".." for part in path.split("/")):
+    parts = path.split("/")
+    if any(part == ".." for part in parts):
         return "'..' is not allowed; evidence stays inside the source tree"
+    if any(part.lower() in VCS_DIRS for part in parts):
+        return "version-control metadata (.git, .hg, .svn) is never read as evidence"
     return None
 
 
-@lru_cache(maxsize=1024)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """`**` spans folders, `*` and `?` stay within one, `[...]` is a character class."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape("["))
-                i += 1
-            else:
-                body = pattern[i + 1:end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+def in_vcs_dir(rel: str) -> bool:
+    return any(part.lower() in VCS_DIRS for part in rel.split("/"))
 
 
 class SourceTree:
@@ -95,8 +73,11 @@ class SourceTree:
             raise SourceError(problem)
         if not _GLOB_CHARS.search(path):
             return [path] if self._exists(path) else []
-        rx = glob_regex(path)
-        return [f for f in self.files() if rx.match(f)]
+        try:
+            glob = compile_glob(path)
+        except GlobError as exc:
+            raise SourceError(f"glob '{path}': {exc}") from None
+        return [f for f in self.files() if glob.match(f)]
 
     def read(self, rel: str) -> bytes:
         if rel not in self._cache:
@@ -117,7 +98,20 @@ class SourceTree:
         return self._text[rel]
 
 
+def _links_to_file(path: str) -> bool:
+    """A symlink is listed when it leads to a regular file, or nowhere (a loop or a dangling
+    link, reported as an error by the items that touch it); never when it leads to a folder
+    or a special file."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return True
+
+
 class DirSource(SourceTree):
+    """A folder on disk. Only regular files are listed and read (a FIFO would block, a device
+    never ends), each through one descriptor checked after opening, never past the cap."""
+
     def __init__(self, root: Path, max_bytes: int = MAX_FILE_BYTES):
         super().__init__()
         self.root = root.resolve()
@@ -131,42 +125,77 @@ class DirSource(SourceTree):
         problem = check_relative(rel)
         if problem:
             raise SourceError(problem)
-        target = (self.root / rel).resolve()
         try:
-            target.relative_to(self.root)
+            target = (self.root / rel).resolve(strict=False)
+        except (RuntimeError, OSError):  # a symlink loop
+            raise SourceError(f"{rel}: symlink loop (too many levels of symbolic links)") from None
+        try:
+            inner = target.relative_to(self.root)
         except ValueError:
             raise SourceError(f"{rel} resolves outside the source root (symlink?)") from None
+        if in_vcs_dir(inner.as_posix()):
+            raise SourceError(f"{rel} leads into version-control metadata, which is never read")
         return target
 
     def files(self) -> list[str]:
         if self._listing is None:
             out: list[str] = []
-            for folder, dirs, names in os.walk(self.root, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if d != ".git")
-                base = Path(folder).relative_to(self.root).as_posix()
-                for name in names:
-                    out.append(name if base == "." else f"{base}/{name}")
+            pending = [""]
+            while pending:
+                base = pending.pop()
+                try:
+                    entries = list(os.scandir(self.root / base if base else self.root))
+                except OSError:
+                    continue
+                for entry in entries:
+                    rel = f"{base}/{entry.name}" if base else entry.name
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.name.lower() not in VCS_DIRS:
+                                pending.append(rel)
+                        elif entry.is_file(follow_symlinks=False) or (entry.is_symlink() and _links_to_file(entry.path)):
+                            out.append(rel)  # a symlink is resolved, and confined, when read
+                    except OSError:
+                        continue
             self._listing = sorted(out)
         return self._listing
 
     def _exists(self, rel: str) -> bool:
+        if check_relative(rel):
+            return False
         try:
-            return self._inside(rel).is_file()
-        except SourceError:
-            return (self.root / rel).is_symlink() or False
+            st = os.lstat(self.root / rel)
+        except (OSError, ValueError):
+            return False
+        return not stat.S_ISDIR(st.st_mode)  # reading says why a special file or a link is refused
 
     def _read(self, rel: str) -> bytes:
         target = self._inside(rel)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            size = target.stat().st_size
+            fd = os.open(target, flags)
         except OSError as exc:
             raise SourceError(f"{rel}: {exc.strerror}") from None
-        if size > self.max_bytes:
-            raise SourceError(f"{rel} is {size} bytes, over the {self.max_bytes}-byte cap; skipped")
         try:
-            return target.read_bytes()
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SourceError(f"{rel} is not a regular file (a FIFO, device or socket); it is never read")
+            if st.st_size > self.max_bytes:
+                raise SourceError(f"{rel} is {st.st_size} bytes, over the {self.max_bytes}-byte cap; skipped")
+            chunks, total = [], 0
+            while total <= self.max_bytes:
+                chunk = os.read(fd, min(1 << 20, self.max_bytes + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > self.max_bytes:
+                raise SourceError(f"{rel} grew past the {self.max_bytes}-byte cap while being read; skipped")
+            return b"".join(chunks)
         except OSError as exc:
             raise SourceError(f"{rel}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
 
 
 class GitSource(SourceTree):
@@ -202,7 +231,7 @@ class GitSource(SourceTree):
         return proc.stdout.decode("utf-8", errors="surrogateescape")
 
     def files(self) -> list[str]:
-        return sorted(p for p, (mode, _, _) in self._entries.items() if mode != "120000")
+        return sorted(p for p, (mode, _, _) in self._entries.items() if mode != "120000" and not in_vcs_dir(p))
 
     def _resolve(self, rel: str, depth: int = 0) -> str:
         problem = check_relative(rel)
@@ -222,7 +251,7 @@ class GitSource(SourceTree):
         return self._resolve(joined, depth + 1)
 
     def _exists(self, rel: str) -> bool:
-        return rel in self._entries  # a symlink counts; reading it says where it leads
+        return rel in self._entries and not check_relative(rel)  # a symlink counts; reading it says where it leads
 
     def _blob(self, sha: str) -> bytes:
         if self._batch is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from threatgraph.catalog.yamlfile import YamlDocument
 from threatgraph.errors import Problem, did_you_mean
+from threatgraph.evidence.glob import glob_problem
 from threatgraph.evidence.registry import KINDS
 from threatgraph.evidence.source import check_relative
 
@@ -45,7 +46,7 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
         if key in item and not isinstance(item[key], str):
             problems.append(doc.problem(path + (key,), f"'{key}' must be a string"))
     if isinstance(item.get("path"), str):
-        why = check_relative(item["path"])
+        why = check_relative(item["path"]) or glob_problem(item["path"])
         if why:
             problems.append(doc.problem(path + ("path",), f"path '{item['path']}': {why}"))
     if "gap" in item and not isinstance(item["gap"], bool):
@@ -56,6 +57,11 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
     for key in ("flags", "exclude"):
         if key in item and not (isinstance(item[key], list) and all(isinstance(x, str) for x in item[key])):
             problems.append(doc.problem(path + (key,), f"'{key}' must be a list of strings"))
+        elif key == "exclude" and key in item:
+            for n, pattern in enumerate(item[key]):
+                why = glob_problem(pattern)
+                if why:
+                    problems.append(doc.problem(path + ("exclude", n), f"exclude glob '{pattern}': {why}"))
     if kind_name in ("all", "any"):
         subs = item.get("items")
         if not isinstance(subs, list) or not subs:

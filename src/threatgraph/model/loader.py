@@ -20,7 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.errors import InputError, Problem, did_you_mean, safe_str
+from threatgraph.model.child import DEFAULT_TIMEOUT, model_argv0, run_isolated
 from threatgraph.model.types import (
     Boundary,
     DataAsset,
@@ -121,9 +122,9 @@ def _model_error(exc: BaseException, model_files: set[str], display: dict[str, s
     if frames:
         f = frames[-1]
         return Problem(display.get(f.filename, f.filename), f.lineno or 1, 1,
-                       f"the model raised {type(exc).__name__}: {exc}",
+                       f"the model raised {type(exc).__name__}: {safe_str(exc)}",
                        "fix the model file; pytm rejected a value or the code failed")
-    return Problem(fallback, 1, 1, f"the model raised {type(exc).__name__}: {exc}")
+    return Problem(fallback, 1, 1, f"the model raised {type(exc).__name__}: {safe_str(exc)}")
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -176,8 +177,16 @@ def _binding_lines(module: ModuleType) -> dict[str, int]:
         return {}
 
 
-def load_model(spec: str, root: Path) -> LoadedModel:
-    """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model."""
+def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT) -> LoadedModel:
+    """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model, running
+    the model in a child process with a time limit (see threatgraph.model.child)."""
+    shown = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
+    loaded: LoadedModel = run_isolated(lambda: load_model_here(spec, root), shown, model_argv0(spec, root), timeout)
+    return loaded
+
+
+def load_model_here(spec: str, root: Path) -> LoadedModel:
+    """Load `spec` in this process (pytm's state quarantined and restored)."""
     file_part, _, attr = spec.partition(":") if not re.match(r"^[A-Za-z]:\\", spec) else (spec, "", "")
     is_file = file_part.endswith(".py") or "/" in file_part or "\\" in file_part
     path = (root / file_part).resolve() if is_file else None

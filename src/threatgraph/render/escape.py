@@ -6,21 +6,20 @@ from __future__ import annotations
 import html
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$:=\"'])")
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from threatgraph.safetext import code_point, reveal
+
 _BREAKS = {"\n": "\\n", "\r": "\\r", "\t": " "}
 
 
+def _shown(ch: str) -> str:
+    return _BREAKS.get(ch) or code_point(ch)
+
+
 def visible(text: object) -> str:
-    """One line, made safe for a terminal or any single-line context: bidirectional overrides
-    and control characters are shown as <U+XXXX>, line breaks as the two characters \\n."""
-    s = str(text)
-    if s.isprintable():  # fast path (C): no control, line-break or bidi formatting characters
-        return s
-    s = "".join(_BREAKS.get(ch, ch) for ch in s) if any(ch in s for ch in "\n\r\t") else s
-    s = _BIDI.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
-    return _CONTROL.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", s)
+    """One line, made safe for a terminal or any single-line context: controls (C0 and C1),
+    line and paragraph separators, bidirectional, zero-width and tag characters are shown as
+    <U+XXXX>, line breaks as the two characters \\n, a tab as a space."""
+    return reveal(str(text), _shown)
 
 
 def flat(text: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import networkx as nx
 
@@ -18,18 +19,29 @@ def render(model: Model, fmt: str) -> str:
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     flat = nx.MultiDiGraph(name=g.graph.get("name", ""))
     for n, attrs in sorted(g.nodes(data=True)):
-        flat.add_node(n, **{k: _scalar(v) for k, v in attrs.items()})
+        flat.add_node(_xml(n), **{k: _scalar(v) for k, v in attrs.items()})
     for u, v, k, attrs in sorted(g.edges(keys=True, data=True), key=lambda e: e[2]):
-        flat.add_edge(u, v, key=k, **{a: _scalar(x) for a, x in attrs.items()})
+        flat.add_edge(_xml(u), _xml(v), key=_xml(k), **{a: _scalar(x) for a, x in attrs.items()})
     buf = io.BytesIO()
     nx.write_graphml(flat, buf, encoding="utf-8")
     return buf.getvalue().decode("utf-8")
 
 
+# Characters XML 1.0 cannot carry at all, not even as character references.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(value: object) -> object:
+    """Text XML can hold: a character it cannot is written as <U+XXXX>."""
+    if isinstance(value, str) and _NOT_XML.search(value):
+        return _NOT_XML.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", value)
+    return value
+
+
 def _scalar(value: object) -> object:
     """GraphML holds scalars only: lists become comma-separated text, None becomes ''."""
     if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
+        return _xml(",".join(str(v) for v in value))
     if value is None:
         return ""
-    return value
+    return _xml(value)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from threatgraph import __version__
 from threatgraph.assess import EXPIRED, MITIGATED, UNMITIGATED, Assessment, Pair
@@ -22,8 +24,19 @@ def _text(value: object) -> str:
     return visible(str(value))
 
 
+def artifact(path: str, base: str) -> dict[str, Any]:
+    """An artifactLocation: a path relative to its base, percent-encoded (RFC 3986), or an
+    absolute file URI for a file that lies outside both bases (a model outside the project)."""
+    pure = PurePosixPath(path)
+    if pure.is_absolute():
+        return {"uri": "file://" + quote(pure.as_posix(), safe="/")}
+    if ".." in pure.parts:
+        return {"uri": quote(pure.as_posix(), safe="/")}  # relative, but to no base SARIF knows
+    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": base}
+
+
 def _location(uri: str, line: int | None, base: str, message: str = "") -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri.lstrip("/"), "uriBaseId": base}}
+    physical: dict[str, Any] = {"artifactLocation": artifact(uri, base)}
     if line:
         physical["region"] = {"startLine": max(1, int(line))}
     loc: dict[str, Any] = {"physicalLocation": physical}
