@@ -135,10 +135,8 @@ def _marker_pid(folder: Path) -> int | None:
         return None
     for word in text.split():
         if word.startswith("pid="):
-            try:
-                return int(word[4:])
-            except ValueError:
-                return None
+            digits = word[4:].rstrip(";,.")
+            return int(digits) if digits.isdigit() else None
     return 0  # a marker from an older threatgraph, which wrote no pid
 
 
