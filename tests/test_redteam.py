@@ -273,7 +273,7 @@ def test_output_to_dev_stdout_streams_and_keeps_the_device(tmp_path):
     r = cli("check", "--format", "json", "--output", "/dev/stdout", cwd=root)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["policy"]["passed"] is True
-    assert not Path("/dev/stdout").resolve().is_file() or Path("/dev/stdout").resolve().stat().st_size == 0 or True
+    assert os.path.islink("/dev/stdout")  # the old code replaced the /dev/stdout link with a 0600 file
     r = cli("check", "--output", "/dev/null", cwd=root)
     assert r.returncode == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from threatgraph.assess import Assessment
-from threatgraph.errors import InputError, Problem
+from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.fsutil import write_atomic, write_new
 from threatgraph.render import site_pages, svg
 
@@ -192,7 +192,11 @@ def build(src: Path, out: Path) -> None:
                            "-f", str(src / "mkdocs.yml"), "-d", str(out.resolve())],
                           capture_output=True, text=True, check=False, env=_env())
     if proc.returncode != 0:
-        message = (proc.stderr or proc.stdout).strip().splitlines()
+        output = (proc.stderr or proc.stdout).strip()
+        for reason in ("No space left on device", "Read-only file system", "Disk quota exceeded", "Permission denied"):
+            if reason in output:  # the machine, not the site: say so without mkdocs' traceback
+                raise EnvironmentProblem(f"cannot write the site to {out}: {reason}")
+        message = [line for line in output.splitlines() if not line.startswith(("Traceback", "  File ", "    "))]
         raise InputError([Problem(str(src / "mkdocs.yml"), 1, 1, "mkdocs build --strict failed: "
                                   + " | ".join(message[-8:]))])
 
