@@ -34,6 +34,38 @@ def _wait_for(url: str, needle: str, seconds: float = 60) -> str:
     raise AssertionError(f"{needle!r} never appeared at {url}")
 
 
+def _serve(project, *flags: str) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "threatgraph", "site", "--serve", "--renderer", "wasm",
+                             "--dev-addr", f"127.0.0.1:{port}", *flags], cwd=project.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_serve_keeps_command_line_overrides_across_rebuilds(project):
+    other = (project.root / "model.py").read_text().replace('"Web server"', '"Other web server"')
+    project.write("other.py", other)
+    proc, port = _serve(project, "--model", "other.py", "--fail-on", "never")
+    try:
+        url = f"http://127.0.0.1:{port}/elements.html"
+        _wait_for(url, "Other web server")
+        path = project.root / "threats" / "main.yaml"
+        path.write_text(path.read_text().replace("SQL injection", "SQL injection, edited"))
+        _wait_for(f"http://127.0.0.1:{port}/threat-th-sqli~u.html", "SQL injection, edited")
+        assert "Other web server" in _get(url)  # before: the rebuild reloaded model.py from pyproject.toml
+    finally:
+        _stop(proc)
+
+
 def test_serve_reloads_on_catalog_edits(project):
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -13,17 +13,25 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
-from threatgraph.catalog.definitions import SEVERITY_ORDER, STRIDE, severity_rank
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
 from threatgraph.mapping import Target
 from threatgraph.model.types import Model
+from threatgraph.vocabulary import (  # noqa: E402  (re-exported: renderers import statuses from here)
+    ACCEPTED,
+    EXPIRED,
+    FALSE_POSITIVE,
+    MITIGATED,
+    PARTIAL,
+    STATUSES,
+    STRIDE,
+    UNMITIGATED,
+    severity_rank,
+)
+from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
-MITIGATED, PARTIAL, UNMITIGATED = "mitigated", "partially-mitigated", "unmitigated"
-ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-positive"
-STATUSES = (UNMITIGATED, EXPIRED, PARTIAL, MITIGATED, ACCEPTED, FALSE_POSITIVE)
 SUMMARY_KEY = {MITIGATED: "mitigated", PARTIAL: "partially_mitigated", UNMITIGATED: "unmitigated",
                 ACCEPTED: "accepted", EXPIRED: "accepted_expired", FALSE_POSITIVE: "false_positive"}
 

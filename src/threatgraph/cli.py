@@ -123,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> Any:
     from threatgraph.config import load_config
 
+    overrides = _overrides(args)
+    config = load_config(Path.cwd(), overrides, explicit=args.config)
+    if args.source_ref and not config.source:
+        raise InputError([Problem("command line", 1, 1, "--source-ref needs --source (the repository to read)")])
+    return config
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What the command line sets over [tool.threatgraph]: passed on explicitly (to the preview
+    server's rebuilds too), never through the environment."""
     policy: dict[str, Any] = {}
     if getattr(args, "fail_on", None):
         policy["fail_on"] = args.fail_on
@@ -135,10 +145,7 @@ def _config(args: argparse.Namespace) -> Any:
                  "model_timeout": getattr(args, "model_timeout", None)}
     if policy:
         overrides["policy"] = policy
-    config = load_config(Path.cwd(), overrides, explicit=args.config)
-    if args.source_ref and not config.source:
-        raise InputError([Problem("command line", 1, 1, "--source-ref needs --source (the repository to read)")])
-    return config
+    return overrides
 
 
 def _print_warnings(warnings: Sequence[Problem]) -> None:
@@ -239,12 +246,14 @@ def cmd_site(args: argparse.Namespace) -> int:
     if args.serve:
         from threatgraph import site_hook
 
-        os.environ["THREATGRAPH_ROOT"] = str(config.root)
-        os.environ["THREATGRAPH_RENDERER"] = args.renderer
-        a = pipeline.check(config, use_evidence=not args.no_evidence)
+        session = site_hook.ServeSession(start=str(Path.cwd()), explicit=str(args.config) if args.config else None,
+                                         overrides=_overrides(args), use_evidence=not args.no_evidence,
+                                         renderer=args.renderer)
+        a = pipeline.check(config, use_evidence=session.use_evidence)
         with tempfile.TemporaryDirectory(prefix="threatgraph-serve-") as tmp:
             src = Path(tmp)
-            site.write_sources(a, src, site.site_folder(config), args.renderer, extra=site_hook._serve_extra(config))
+            site.write_sources(a, src, site.site_folder(config), args.renderer,
+                               extra=site_hook.serve_extra(config, session))
             print(f"serving on http://{args.dev_addr}/ ; edits to the model and catalogs rebuild the pages")
             return site.serve(src, args.dev_addr)
     a = pipeline.check(config, use_evidence=not args.no_evidence)

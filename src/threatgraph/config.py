@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, did_you_mean
-
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+from threatgraph.vocabulary import SEVERITIES  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from threatgraph.analysis.graph import CONTROLLED, LEAKED, Traversal, reach_graph
 from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
-from threatgraph.catalog.definitions import SEVERITY_ORDER
+from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
 BLOCKED_COST = 1000
 RISK = ("none", *SEVERITY_ORDER)  # none < info < low < medium < high < critical

@@ -12,9 +12,6 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
-STRIDE = ("spoofing", "tampering", "repudiation", "information_disclosure", "denial_of_service",
-          "elevation_of_privilege")
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Level = Literal["high", "medium", "low"]
 StrideCategory = Literal["spoofing", "tampering", "repudiation", "information_disclosure",
@@ -106,10 +103,6 @@ class MitigationFile(_Strict):
     """A file under mitigations/."""
 
     mitigations: list[Mitigation] = []
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITY_ORDER.index(severity)
 
 
 def today() -> dt.date:

@@ -20,6 +20,8 @@ import graphviz
 from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
 from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
+from threatgraph.vocabulary import STATUS_RANK
+from threatgraph.vocabulary import worst_status as worst
 
 
 def default_href(kind: str, ident: str) -> str:
@@ -40,7 +42,7 @@ PALETTE = {
 }
 LEGEND = ((UNMITIGATED, "unmitigated"), (PARTIAL, "partially mitigated"), (MITIGATED, "mitigated"),
           (ACCEPTED, "accepted"), ("none", "no threat mapped"))
-_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, MITIGATED: 2, ACCEPTED: 3, FALSE_POSITIVE: 4}
+_RANK = STATUS_RANK
 SHAPES = {"process": "ellipse", "set_of_processes": "doublecircle", "lambda": "ellipse",
           "datastore": "cylinder", "external_entity": "box", "actor": "box", "server": "box3d",
           "agent": "ellipse", "llm": "ellipse", "asset": "box", "element": "box"}
@@ -54,12 +56,10 @@ def _text(value: object) -> graphviz.quoting.NoHtml:  # type: ignore[name-define
 
 def worst_status(a: Assessment) -> dict[str, str]:
     """Per target id, the least covered status of the pairs on it."""
-    out: dict[str, str] = {}
+    by_target: dict[str, list[str]] = {}
     for p in a.pairs:
-        cur = out.get(p.target.id)
-        if cur is None or _RANK[p.status] < _RANK[cur]:
-            out[p.target.id] = p.status
-    return out
+        by_target.setdefault(p.target.id, []).append(p.status)
+    return {target: worst(statuses) for target, statuses in by_target.items()}
 
 
 @dataclass(frozen=True)

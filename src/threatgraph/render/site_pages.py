@@ -20,11 +20,12 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from threatgraph.assess import STATUSES, SUMMARY_KEY, Assessment, Pair
-from threatgraph.catalog.definitions import SEVERITY_ORDER
 from threatgraph.render import dot
 from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
 from threatgraph.site_embed import fragment_placeholder, placeholder
+from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
+from threatgraph.vocabulary import worst_status
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
 LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000
@@ -527,12 +528,12 @@ class SiteWriter:
                                                  (p.target.id if node is not None and node.kind == "boundary" else OUTSIDE))
             cols = sorted(set(zone.values()))
             counts: dict[tuple[str, str], int] = defaultdict(int)
-            worst: dict[tuple[str, str], str] = {}
+            statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
             for p in a.pairs:
                 k = (p.threat, zone[(p.threat, p.target.id)])
                 counts[k] += 1
-                if p.status in ("unmitigated", "accepted-expired") or k not in worst:
-                    worst[k] = p.status
+                statuses[k].append(p.status)
+            worst = {k: worst_status(v) for k, v in statuses.items()}  # the diagrams' order, not its own
             header = ["threat", *cols]
             cells = [[self.hlink("threat", tid), *(
                 f'<span class="tg-cell tg-{worst[(tid, b)]}">{counts[(tid, b)]}</span>' if (tid, b) in counts else ""

@@ -6,8 +6,8 @@ import os
 import sys
 
 from threatgraph.assess import EXPIRED, UNMITIGATED, Assessment
-from threatgraph.catalog.definitions import severity_rank
 from threatgraph.render.escape import visible
+from threatgraph.vocabulary import severity_rank
 
 
 def use_colour(stream: object = sys.stdout) -> bool:

@@ -1,0 +1,32 @@
+"""Each vocabulary declared once: severities, STRIDE categories, pair statuses with their
+rank. The catalog's types, the CLI's choices, the assessment, the diagrams, the site's CSS
+classes and the matrices all derive from these, so no renderer keeps a private ordering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")  # lowest first
+STRIDE = ("spoofing", "tampering", "repudiation", "information_disclosure", "denial_of_service",
+          "elevation_of_privilege")
+
+MITIGATED, PARTIAL, UNMITIGATED = "mitigated", "partially-mitigated", "unmitigated"
+ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-positive"
+# Least covered first: the order every "worst status" uses (a diagram node, a matrix cell).
+STATUSES = (UNMITIGATED, EXPIRED, PARTIAL, MITIGATED, ACCEPTED, FALSE_POSITIVE)
+STATUS_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, MITIGATED: 2, ACCEPTED: 3, FALSE_POSITIVE: 4}
+OPEN_STATUSES = frozenset({UNMITIGATED, EXPIRED})
+NO_STATUS = "none"  # nothing mapped
+
+
+def status_rank(status: str) -> int:
+    return STATUS_RANK.get(status, len(STATUS_RANK) + 1)
+
+
+def worst_status(statuses: Iterable[str]) -> str:
+    """The least covered of `statuses` (NO_STATUS when there are none)."""
+    return min(statuses, key=status_rank, default=NO_STATUS)
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
