@@ -152,3 +152,16 @@ def test_outputs_are_deterministic(run, project):
     a = run("check", "--format", "markdown", cwd=project.root).out
     b = run("check", "--format", "markdown", cwd=project.root).out
     assert a == b and a.startswith("# Threat coverage: shop")
+
+
+def test_tool_failures_are_exit_4_not_input_errors(project, run, monkeypatch):
+    """A missing git is the machine's problem: exit 4, said plainly, never "error(s) in the inputs"."""
+    import subprocess
+
+    for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(project.root), *cmd], check=True)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    r = run("diff", "HEAD", cwd=project.root)
+    assert r.code == 4 and "git is not installed" in r.err and "in the inputs" not in r.err
+    r = run("check", "--source", str(project.root), "--source-ref", "HEAD", cwd=project.root)
+    assert r.code == 4 and "git is not installed" in r.err

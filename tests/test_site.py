@@ -142,7 +142,7 @@ def test_build_writes_reports_diagrams_and_a_strict_site_with_working_links(run,
 def test_renderer_dot_without_dot_is_a_clear_error(run, project, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     r = run("build", "--renderer", "dot", "--no-site", cwd=project.root)
-    assert r.code == 2 and "no `dot` on PATH" in r.err
+    assert r.code == 4 and "no `dot` on PATH" in r.err
 
 
 def test_firewall_site_builds_strict():

@@ -1,7 +1,7 @@
 """The command line: the only place that reads argv, prints, writes files and picks exit codes.
 
 Exit codes: 0 success (policy holds), 1 policy failed, 2 invalid input or usage, 3 internal error,
-4 the environment stopped the work (a full or read-only disk, a missing tool), 130 interrupted.
+4 a tool or the environment stopped the work (full disk, git missing, renderer or mkdocs failing), 130 interrupted.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 from threatgraph import pipeline
 from threatgraph.assess import EXPIRED, UNMITIGATED, Assessment
 from threatgraph.config import Config, Policy, load_config
-from threatgraph.errors import InputError, Problem
+from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.render.escape import md, md_code, visible
 
 OPEN = (UNMITIGATED, EXPIRED)
@@ -58,7 +58,7 @@ def _git(cwd: Path, *args: str) -> bytes:
     try:
         proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
     except FileNotFoundError:
-        raise InputError([Problem("git", 1, 1, "git is not installed; diff needs it")]) from None
+        raise EnvironmentProblem("git is not installed; diff needs it") from None
     if proc.returncode != 0:
         raise InputError([Problem(str(cwd), 1, 1, f"git {args[0]} failed: "
                                   + proc.stderr.decode("utf-8", "replace").strip()[:300],

@@ -198,8 +198,8 @@ class StagedDir:
             raise _refuse(self.given, "is a file, not a folder; threatgraph writes a folder here",
                           "choose a folder path")
         if final.exists() and any(final.iterdir()) and not self.made_by_threatgraph(final):
-            raise _refuse(self.given, "output folder holds files threatgraph did not write; refusing to replace it",
-                          "choose an empty folder, or one threatgraph made")
+            raise EnvironmentProblem(f"{self.given}: the output folder holds files threatgraph did not write; "
+                                     "refusing to replace it (choose an empty folder, or one threatgraph made)")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):

@@ -78,8 +78,9 @@ class Diagrams:
         else:
             results = [_render(job) for job in jobs]
         failed = [(name, err) for name, out, err in results if out is None]
-        if failed:
-            raise InputError([Problem("diagram " + name, 1, 1, err) for name, err in failed[:20]])
+        if failed:  # the renderer failed, not the inputs (names reach it escaped)
+            shown = "; ".join(f"{name}: {err}" for name, err in failed[:5])
+            raise EnvironmentProblem(f"the SVG renderer failed on {len(failed)} diagram(s): {shown}")
         self.items = {name: (self.sources[name], out) for name, out, _ in results if out is not None}
 
     def write(self, folder: Path, site_prefix: str = "../site/") -> None:
@@ -197,8 +198,7 @@ def build(src: Path, out: Path) -> None:
             if reason in output:  # the machine, not the site: say so without mkdocs' traceback
                 raise EnvironmentProblem(f"cannot write the site to {out}: {reason}")
         message = [line for line in output.splitlines() if not line.startswith(("Traceback", "  File ", "    "))]
-        raise InputError([Problem(str(src / "mkdocs.yml"), 1, 1, "mkdocs build --strict failed: "
-                                  + " | ".join(message[-8:]))])
+        raise EnvironmentProblem("mkdocs build --strict failed: " + " | ".join(message[-8:]))
 
 
 def serve(src: Path, dev_addr: str) -> int:

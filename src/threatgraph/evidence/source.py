@@ -14,6 +14,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from threatgraph.errors import EnvironmentProblem
 from threatgraph.evidence.glob import GlobError, compile_glob
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -225,7 +226,7 @@ class GitSource(SourceTree):
             proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False,
                                   env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
         except FileNotFoundError:
-            raise SourceError("git is not installed; --source-ref needs it") from None
+            raise EnvironmentProblem("git is not installed; --source-ref needs it") from None
         if proc.returncode != 0:
             raise SourceError(f"git {args[0]} failed in {self.repo}: {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout.decode("utf-8", errors="surrogateescape")
