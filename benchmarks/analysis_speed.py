@@ -38,7 +38,7 @@ def main() -> None:
             times = []
             for _ in range(args.runs):
                 t = time.perf_counter()
-                analyse(a, require_crossing_threats=True)
+                analyse(a)
                 times.append(time.perf_counter() - t)
             med = statistics.median(times)
             print(f"| {n} | {len(a.model.flows)} | {len(a.pairs)} | {min(times):.3f}s | {med:.3f}s | "

@@ -88,13 +88,13 @@ def run(stage: str, root: Path) -> dict:
     a = assess(model, cat, mapping, evidence, cfg.policy, datetime.date(2026, 1, 1))
     if stage == "tg_analysis":
         def full():
-            an = analyse(a, True)
+            an = analyse(a)
             return an.paths  # attack paths are computed lazily; include them
         secs, _ = _timed(full)
         return {"seconds": secs}
     from dataclasses import replace
 
-    a = replace(a, analysis=analyse(a, True))
+    a = replace(a, analysis=analyse(a))
     if stage == "tg_report":
         from threatgraph.render import json_report, markdown
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from threatgraph.catalog.yamlfile import MAX_FILE_BYTES, parse_yaml
 from threatgraph.errors import InputError
+from threatgraph.safeyaml import MAX_FILE_BYTES, parse_yaml
 
 
 def problems_of(run, project):
@@ -142,7 +142,7 @@ def test_catalogs_and_firewall_files_validate_against_committed_schemas():
     import jsonschema
     import yaml
 
-    from threatgraph.catalog.schema import render_schemas
+    from threatgraph.schemas import render_schemas
 
     from .conftest import REPO
 

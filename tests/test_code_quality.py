@@ -1,8 +1,10 @@
-"""The code stays lint-clean and type-checks: ruff (including S307, no eval) over the package,
-tests and benchmarks, and mypy over the package, with the settings in pyproject.toml."""
+"""The code stays lint-clean, layered and type-checked: ruff (bandit's S rules in full, the C90
+complexity budget) over the package, tests, benchmarks and models; import-linter's layers; mypy
+over the package; all with the settings in pyproject.toml."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import REPO
 
@@ -12,8 +14,15 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing():
-    r = _run("ruff", "check", "--no-cache", "src", "tests", "benchmarks", "model")
+    r = _run("ruff", "check", "--no-cache", "src", "tests", "benchmarks", "model", "examples")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_layers_hold():
+    """import-linter's contract in pyproject.toml: no module imports a layer above its own."""
+    r = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=REPO,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "1 kept, 0 broken" in r.stdout, r.stdout + r.stderr
 
 
 def test_mypy_finds_nothing():

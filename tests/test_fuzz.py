@@ -20,12 +20,12 @@ from threatgraph import pipeline
 from threatgraph.analysis.run import analyse
 from threatgraph.assess import assess
 from threatgraph.catalog.loader import load_catalog
-from threatgraph.catalog.yamlfile import parse_yaml
 from threatgraph.config import Policy, load_config
 from threatgraph.errors import InputError
 from threatgraph.evidence.runner import run_evidence
 from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import map_threats
+from threatgraph.safeyaml import parse_yaml
 
 from .conftest import SMALL_MODEL
 
@@ -119,7 +119,7 @@ def _run_catalog(threats_text: str, mitigations_text: str) -> None:
             import datetime
 
             a = assess(model, catalog, mapping, evidence, Policy(require_evidence=True), datetime.date(2025, 1, 1))
-            analyse(a, require_crossing_threats=True)
+            analyse(a)
         except InputError as exc:
             _located(exc)
 

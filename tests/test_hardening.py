@@ -350,7 +350,7 @@ def test_listing_order_on_disk_does_not_matter(project, run, monkeypatch, tmp_pa
 def test_billion_laughs_fails_fast_with_bounded_memory():
     import tracemalloc
 
-    from threatgraph.catalog.yamlfile import parse_yaml
+    from threatgraph.safeyaml import parse_yaml
 
     bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(9))

@@ -28,7 +28,6 @@ from threatgraph.vocabulary import (  # noqa: E402  (re-exported: renderers impo
     STATUSES,
     STRIDE,
     UNMITIGATED,
-    severity_rank,
 )
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
@@ -68,13 +67,13 @@ class Assessment:
     by_target: Mapping[str, Mapping[str, int]]
     by_stride: Mapping[str, Mapping[str, int]]
     by_severity: Mapping[str, Mapping[str, int]]
-    violations: tuple[str, ...]
     expired_decisions: tuple[int, ...]
     drift: tuple[str, ...]
     today: dt.date
     source_label: str | None = None
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
     analysis: Any = None  # threatgraph.analysis.run.Analysis, added by the pipeline
+    violations: tuple[Any, ...] = ()  # threatgraph.policy.Violation: the verdict, judged by the pipeline
 
     @property
     def passed(self) -> bool:
@@ -178,7 +177,7 @@ def coverage_ratio(counts: Mapping[str, int]) -> float:
     return round((counts.get(MITIGATED, 0) + counts.get(ACCEPTED, 0)) / total, 4)
 
 
-def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]],
+def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]],  # noqa: C901 - complexity debt, see ARCHITECTURE.md
            evidence: Mapping[str, tuple[EvidenceResult, ...]], policy: Policy,
            today: dt.date, source_label: str | None = None,
            warnings: tuple[Problem, ...] = ()) -> Assessment:
@@ -239,33 +238,10 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
                "coverage": coverage_ratio(counts)}
 
     drift = tuple(sorted(mid for mid, s in states.items() if s.drift))
-    violations: list[str] = []
-    if policy.fail_on is not None:
-        floor = severity_rank(policy.fail_on)
-        for p in pairs:
-            if p.status in (UNMITIGATED, EXPIRED) and severity_rank(p.severity) >= floor:
-                violations.append(f"{p.severity} threat {p.threat} is {p.status} on {p.target.id} "
-                                  f"(fail_on = {policy.fail_on})")
-    if summary["coverage"] < policy.min_coverage:
-        violations.append(f"coverage {summary['coverage']:.1%} is below min_coverage {policy.min_coverage:.1%}")
-    if policy.fail_on_expired_acceptance:
-        for n in expired:
-            d = catalog.decisions[n]
-            violations.append(f"acceptance of {d.threat} on {', '.join(d.targets)} (owner {d.owner}) "
-                              f"expired on {d.expires.isoformat() if d.expires else '?'}")
-    if policy.fail_on_drift:
-        for mid in drift:
-            violations.append(f"drift: mitigation {mid} is declared implemented but its evidence does not hold")
-    if policy.require_evidence:
-        for mid, s in states.items():
-            if s.declared in ("implemented", "partial") and s.evidence_state != PASS and not s.drift:
-                shown = "no" if s.evidence_state == "none" else s.evidence_state
-                violations.append(f"mitigation {mid} has {shown} evidence (require_evidence)")
-
     return Assessment(
         model=model, catalog=catalog, pairs=tuple(pairs), mitigation_states=MappingProxyType(states),
         summary=MappingProxyType(summary), by_threat=MappingProxyType(by_threat),
         by_target=MappingProxyType(by_target), by_stride=MappingProxyType(by_stride),
-        by_severity=MappingProxyType(by_severity), violations=tuple(violations),
+        by_severity=MappingProxyType(by_severity),
         expired_decisions=expired, drift=drift, today=today, source_label=source_label,
         warnings=warnings)

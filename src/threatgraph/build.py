@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from threatgraph import pipeline, site
 from threatgraph.config import Config
@@ -20,7 +21,7 @@ from threatgraph.render import json_report, markdown
 class BuildResult:
     passed: bool
     coverage: float
-    violations: tuple[str, ...]
+    violations: tuple[Any, ...]  # threatgraph.policy.Violation
     warnings: tuple[Problem, ...]
     diagrams: int
     timings: dict[str, float]

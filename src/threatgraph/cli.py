@@ -163,14 +163,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         from threatgraph import diff
 
         change = diff.compare_revisions(config, args.base, None, use_evidence=not args.no_evidence)
-        a = diff.apply_policy(a, change, config.policy)
+        a = pipeline.judge(a, config.policy, change)
     _print_warnings(a.warnings)
     if args.format == "json":
         out = json_report.render(a)
     elif args.format == "markdown":
         out = markdown.render(a)
     elif args.format == "sarif":
-        out = sarif.render(a, config.policy.require_crossing_threats)
+        out = sarif.render(a)
     else:
         out = text.render(a, colour=args.output is None and text.use_colour(sys.stdout))
     _emit(out, args.output)
@@ -206,7 +206,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _print_warnings(a.warnings)
     out = args.out or (config.root / config.out / "reports")
     written = _write_reports(a, out)
-    _summary(args.format, [str(p) for p in written], a.passed, float(a.summary["coverage"]), list(a.violations))
+    _summary(args.format, [str(p) for p in written], a.passed, float(a.summary["coverage"]), [str(v) for v in a.violations])
     return EXIT_POLICY if (args.gate and not a.passed) else EXIT_OK
 
 
@@ -232,7 +232,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     _print_warnings(result.warnings)
     written = [str(out / "reports"), str(out / "diagrams")] + ([] if args.no_site else [str(out / "site")])
     _summary(args.format, written if args.format == "json" else [], result.passed, result.coverage,
-             list(result.violations), diagrams=result.diagrams, timings=result.timings)
+             [str(v) for v in result.violations], diagrams=result.diagrams, timings=result.timings)
     return EXIT_POLICY if (args.gate and not result.passed) else EXIT_OK
 
 
@@ -337,8 +337,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from threatgraph.catalog.schema import render_schemas
     from threatgraph.fsutil import write_atomic
+    from threatgraph.schemas import render_schemas
 
     stale = []
     for name, content in render_schemas().items():

@@ -222,7 +222,8 @@ class StagedDir:
         return self.tmp
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self.tmp is not None
+        if self.tmp is None:
+            return
         _ACTIVE.discard(self.tmp)
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)

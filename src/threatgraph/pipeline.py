@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from threatgraph.analysis.run import analyse
 from threatgraph.assess import Assessment, assess
 from threatgraph.catalog.definitions import today
 from threatgraph.catalog.loader import Catalog, load_catalog
-from threatgraph.config import Config
+from threatgraph.config import Config, Policy
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.runner import run_evidence
 from threatgraph.evidence.source import SourceError, open_source
@@ -17,6 +18,7 @@ from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import map_threats
 from threatgraph.model.loader import load_model
 from threatgraph.model.types import Model
+from threatgraph.policy import evaluate
 from threatgraph.selectors import ModelIndex
 
 
@@ -62,5 +64,10 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
             close()
     a = assess(inputs.model, inputs.catalog, mapping, evidence, config.policy, today(),
                source.label if source else None, inputs.warnings)
-    analysis = analyse(a, config.policy.require_crossing_threats)
-    return replace(a, analysis=analysis, violations=a.violations + tuple(analysis.violations))
+    return judge(replace(a, analysis=analyse(a)), config.policy)
+
+
+def judge(a: Assessment, policy: Policy, change: Any = None) -> Assessment:
+    """The verdict: every policy rule evaluated once over the finished assessment (and, for
+    `check --base`, the change since the base revision)."""
+    return replace(a, violations=evaluate(a, policy, change))

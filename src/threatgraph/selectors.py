@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from threatgraph.catalog.yamlfile import YamlDocument
 from threatgraph.errors import Problem, did_you_mean
 from threatgraph.model.types import CLASSIFICATIONS, Flow, Model
+from threatgraph.safeyaml import YamlDocument
 
 FLOWS, ELEMENTS = "flows", "elements"
 ELEMENT_KINDS = ("actor", "agent", "asset", "boundary", "datastore", "element", "external_entity",
@@ -262,7 +262,7 @@ def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Mod
     return problems
 
 
-def _check_type(key: str, value: Any, doc: YamlDocument, path: tuple[Any, ...], model: Model,
+def _check_type(key: str, value: Any, doc: YamlDocument, path: tuple[Any, ...], model: Model,  # noqa: C901 - debt, ARCHITECTURE.md
                 what: str) -> list[Problem]:
     def bad(msg: str, hint: str = "") -> list[Problem]:
         return [doc.problem(path, msg, hint)]

@@ -1,4 +1,4 @@
-"""All graph analyses for one assessment, and the policy violations they add."""
+"""All graph analyses for one assessment (the policy rules in threatgraph.policy read them)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,13 @@ class Analysis:
 
     def __init__(self, crossings: list[dict[str, Any]], invariants: list[invariants.InvariantResult],
                  compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
-                 defence_in_depth: list[dict[str, Any]], bypass: list[dict[str, Any]], violations: list[str]):
+                 defence_in_depth: list[dict[str, Any]], bypass: list[dict[str, Any]]):
         self.crossings = crossings
         self.invariants = invariants
         self._compute_paths = compute_paths
         self.single_points_of_failure = single_points_of_failure
         self.defence_in_depth = defence_in_depth
         self.bypass = bypass
-        self.violations = violations
 
     @cached_property
     def paths(self) -> list[paths.AttackPath]:
@@ -44,16 +43,11 @@ def crossings(a: Assessment) -> list[dict[str, Any]]:
              "threats": sorted(set(threats.get(fid, [])))} for fid, f in a.model.flows.items() if f.crosses]
 
 
-def analyse(a: Assessment, require_crossing_threats: bool = False) -> Analysis:
+def analyse(a: Assessment) -> Analysis:
     fp = FlowPairs.of(a)
     now = traversal(a, fp)
     decl = a.model.declarations
     inv_results = [invariants.check(inv, a.model, now) for inv in (decl.invariants if decl else ())]
-    cross = crossings(a)
-    violations = [f"invariant broken: {r.name} ({r.detail})" for r in inv_results if not r.holds]
-    if require_crossing_threats:
-        violations += [f"flow {c['flow']} crosses {', '.join(c['crosses'])} but no threat is mapped to it "
-                       "(require_crossing_threats)" for c in cross if not c["threats"]]
-    return Analysis(cross, inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
+    return Analysis(crossings(a), inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
                     depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
-                    depth.bypass(a, fp), violations)
+                    depth.bypass(a, fp))

@@ -19,9 +19,9 @@ from threatgraph.catalog.definitions import (
     Threat,
     ThreatFile,
 )
-from threatgraph.catalog.yamlfile import YamlDocument, load_yaml_file
 from threatgraph.errors import InputError, Problem, did_you_mean
 from threatgraph.model.types import Model
+from threatgraph.safeyaml import YamlDocument, load_yaml_file
 from threatgraph.selectors import ELEMENTS, FLOWS, validate
 
 MAX_FILES = 5_000
@@ -161,122 +161,158 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: Path,
-                 evidence_validator: Any = None) -> Catalog:
-    """Load and cross-check both catalogs against the model; raise InputError with every problem."""
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    where: dict[tuple[Any, ...], Where] = {}
-    threats: dict[str, Threat] = {}
-    mitigations: dict[str, Mitigation] = {}
-    decisions: list[Decision] = []
-    docs: dict[tuple[str, str], tuple[YamlDocument, tuple[Any, ...]]] = {}
-    first_seen: dict[tuple[str, str], Where] = {}
+_ENTRY_CLS: dict[str, type[BaseModel]] = {"threats": Threat, "decisions": Decision, "mitigations": Mitigation}
 
+
+class _Loading:
+    """The state of one catalog load: first every file and entry on its own, then the
+    cross-references between entries (which need every entry known)."""
+
+    def __init__(self, model: Model, root: Path, evidence_validator: Any) -> None:
+        self.model, self.root, self.evidence_validator = model, root, evidence_validator
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.where: dict[tuple[Any, ...], Where] = {}
+        self.threats: dict[str, Threat] = {}
+        self.mitigations: dict[str, Mitigation] = {}
+        self.decisions: list[Decision] = []
+        self.docs: dict[tuple[str, str], tuple[YamlDocument, tuple[Any, ...]]] = {}
+        # every id an entry declares, valid or not: a reference to an entry rejected for its
+        # own fields is not a second error
+        self.first_seen: dict[tuple[str, str], Where] = {}
+
+    @staticmethod
     def located(doc: YamlDocument, path: tuple[Any, ...]) -> Where:
         line, col = doc.where(path)
         return Where(doc.file, line, col)
 
-    for kind, folder, file_cls in (("threats", threats_dir, ThreatFile),
-                                   ("mitigations", mitigations_dir, MitigationFile)):
-        files, errs, skipped = _yaml_files(folder, root, _display(folder, root))
-        problems += errs
-        warnings += skipped
+    # -- pass 1: files and entries ----------------------------------------------------------
+    def read_folder(self, kind: str, folder: Path, file_cls: type[BaseModel]) -> None:
+        files, errs, skipped = _yaml_files(folder, self.root, _display(folder, self.root))
+        self.problems += errs
+        self.warnings += skipped
         for path in files:
-            shown = _display(path, root)
+            shown = _display(path, self.root)
             try:
                 doc = load_yaml_file(path, shown)
             except InputError as exc:
-                problems += exc.problems
+                self.problems += exc.problems
                 continue
-            if doc.data is None:
-                warnings.append(Problem(shown, 1, 1, "empty catalog file", severity="warning"))
-                continue
-            if not isinstance(doc.data, dict):
-                problems.append(doc.problem((), "a catalog file must be a mapping",
-                                            f"start the file with `{kind}:`"))
-                continue
-            # Validate entry by entry so one bad entry does not hide the others.
-            top = {k: v for k, v in doc.data.items()}
-            lists: dict[str, list[Any]] = {}
-            for key, value in top.items():
-                if key not in file_cls.model_fields:
-                    problems.append(doc.problem((key,), f"unknown top-level key '{key}' in a {kind} file",
-                                                did_you_mean(str(key), file_cls.model_fields), at_key=True))
-                elif not isinstance(value, list):
-                    problems.append(doc.problem((key,), f"'{key}' must be a list"))
-                else:
-                    lists[key] = value
-            entry_cls: dict[str, type[BaseModel]] = {"threats": Threat, "decisions": Decision, "mitigations": Mitigation}
-            for key, items in lists.items():
-                cls = entry_cls[key]
-                for i, raw in enumerate(items):
-                    if key == "threats" and isinstance(raw, dict) and isinstance(raw.get("applies_to"), list):
-                        problems += _check_applies_to(raw["applies_to"], doc, (key, i), model)
-                    if key == "mitigations" and evidence_validator is not None and isinstance(raw, dict) \
-                            and isinstance(raw.get("evidence"), list):
-                        for k, item in enumerate(raw["evidence"]):
-                            problems += evidence_validator(item, doc, (key, i, "evidence", k))
-                    raw_id = raw.get("id") if isinstance(raw, dict) else None
-                    if key != "decisions" and isinstance(raw_id, str):
-                        label = key[:-1]
-                        if (label, raw_id) in first_seen:
-                            first = first_seen[(label, raw_id)]
-                            problems.append(doc.problem((key, i, "id"), f"duplicate {label} id '{raw_id}'",
-                                                        f"first defined at {first.file}:{first.line}"))
-                            continue
-                        first_seen[(label, raw_id)] = located(doc, (key, i))
-                    try:
-                        entry = cls.model_validate(raw)
-                    except ValidationError as exc:
-                        problems += _pydantic_problems(exc, doc, (key, i), cls)
-                        continue
-                    if key == "decisions":
-                        where[("decision", len(decisions))] = located(doc, (key, i))
-                        decisions.append(entry)  # type: ignore[arg-type]
-                        docs[("decision", str(len(decisions) - 1))] = (doc, (key, i))
-                        continue
-                    table: dict[str, Any] = threats if key == "threats" else mitigations
-                    label = key[:-1]
-                    table[entry.id] = entry  # type: ignore[attr-defined]
-                    where[(label, entry.id)] = located(doc, (key, i))  # type: ignore[attr-defined]
-                    docs[(label, entry.id)] = (doc, (key, i))  # type: ignore[attr-defined]
+            self.read_file(doc, kind, file_cls)
 
-    # Cross-references, now that every entry is known.
-    for tid, threat in threats.items():
-        doc, base = docs[("threat", tid)]
-        for i, _item in enumerate(threat.applies_to):
-            where[("applies_to", tid, i)] = located(doc, base + ("applies_to", i))
-        for j, ref in enumerate(threat.mitigations):
-            if ref.id not in mitigations:
-                problems.append(doc.problem(base + ("mitigations", j), f"unknown mitigation '{ref.id}'",
-                                            did_you_mean(ref.id, mitigations)))
-            where[("threat_mitigation", tid, ref.id)] = located(doc, base + ("mitigations", j))
-    for n, decision in enumerate(decisions):
-        doc, base = docs[("decision", str(n))]
-        if decision.threat not in threats:
-            problems.append(doc.problem(base + ("threat",), f"decision names unknown threat '{decision.threat}'",
-                                        did_you_mean(decision.threat, threats)))
-        if decision.decision == "accept":
-            for key in ("owner", "expires"):
-                if getattr(decision, key) is None:
-                    problems.append(doc.problem(base, f"an accepted risk needs '{key}'",
-                                                "accept risks with an owner and an expiry date, so they are reviewed"))
-    for mid, mitigation in mitigations.items():
-        doc, base = docs[("mitigation", mid)]
-        for k, _item in enumerate(mitigation.evidence):
-            where[("evidence", mid, k)] = located(doc, base + ("evidence", k))
-    used = {ref.id for t in threats.values() for ref in t.mitigations}
-    for mid in sorted(set(mitigations) - used):
-        w = where[("mitigation", mid)]
-        warnings.append(Problem(w.file, w.line, w.col, f"mitigation '{mid}' addresses no threat",
-                                "list it under a threat's mitigations, or remove it", "warning"))
-    if problems:
-        raise InputError(problems + warnings)
-    return Catalog(
-        threats=MappingProxyType(dict(sorted(threats.items()))),
-        mitigations=MappingProxyType(dict(sorted(mitigations.items()))),
-        decisions=tuple(decisions),
-        where=MappingProxyType(where),
-        warnings=tuple(sorted(warnings)),
-    )
+    def read_file(self, doc: YamlDocument, kind: str, file_cls: type[BaseModel]) -> None:
+        if doc.data is None:
+            self.warnings.append(Problem(doc.file, 1, 1, "empty catalog file", severity="warning"))
+            return
+        if not isinstance(doc.data, dict):
+            self.problems.append(doc.problem((), "a catalog file must be a mapping", f"start the file with `{kind}:`"))
+            return
+        for key, value in doc.data.items():  # entry by entry, so one bad entry does not hide the others
+            if key not in file_cls.model_fields:
+                self.problems.append(doc.problem((key,), f"unknown top-level key '{key}' in a {kind} file",
+                                                 did_you_mean(str(key), file_cls.model_fields), at_key=True))
+            elif not isinstance(value, list):
+                self.problems.append(doc.problem((key,), f"'{key}' must be a list"))
+            else:
+                for i, raw in enumerate(value):
+                    self.read_entry(doc, key, i, raw)
+
+    def read_entry(self, doc: YamlDocument, key: str, i: int, raw: Any) -> None:
+        self.check_nested(doc, key, i, raw)
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        label = key[:-1]
+        if key != "decisions" and isinstance(raw_id, str):
+            if (label, raw_id) in self.first_seen:
+                first = self.first_seen[(label, raw_id)]
+                self.problems.append(doc.problem((key, i, "id"), f"duplicate {label} id '{raw_id}'",
+                                                 f"first defined at {first.file}:{first.line}"))
+                return
+            self.first_seen[(label, raw_id)] = self.located(doc, (key, i))
+        cls = _ENTRY_CLS[key]
+        try:
+            entry = cls.model_validate(raw)
+        except ValidationError as exc:
+            self.problems += _pydantic_problems(exc, doc, (key, i), cls)
+            return
+        if isinstance(entry, Decision):
+            self.where[("decision", len(self.decisions))] = self.located(doc, (key, i))
+            self.docs[("decision", str(len(self.decisions)))] = (doc, (key, i))
+            self.decisions.append(entry)
+            return
+        table: dict[str, Any] = self.threats if key == "threats" else self.mitigations
+        ident = getattr(entry, "id")  # noqa: B009 - Threat and Mitigation both have an id
+        table[ident] = entry
+        self.where[(label, ident)] = self.located(doc, (key, i))
+        self.docs[(label, ident)] = (doc, (key, i))
+
+    def check_nested(self, doc: YamlDocument, key: str, i: int, raw: Any) -> None:
+        """Selectors and evidence, checked even on an entry pydantic rejects (all problems at once)."""
+        if not isinstance(raw, dict):
+            return
+        if key == "threats" and isinstance(raw.get("applies_to"), list):
+            self.problems += _check_applies_to(raw["applies_to"], doc, (key, i), self.model)
+        if key == "mitigations" and self.evidence_validator is not None and isinstance(raw.get("evidence"), list):
+            for k, item in enumerate(raw["evidence"]):
+                self.problems += self.evidence_validator(item, doc, (key, i, "evidence", k))
+
+    # -- pass 2: cross-references -----------------------------------------------------------
+    def declared(self, label: str, ident: str) -> bool:
+        return (label, ident) in self.first_seen
+
+    def cross_reference(self) -> None:
+        self.threat_references()
+        self.decision_references()
+        for mid, mitigation in self.mitigations.items():
+            doc, base = self.docs[("mitigation", mid)]
+            for k, _item in enumerate(mitigation.evidence):
+                self.where[("evidence", mid, k)] = self.located(doc, base + ("evidence", k))
+        used = {ref.id for t in self.threats.values() for ref in t.mitigations}
+        for mid in sorted(set(self.mitigations) - used):
+            w = self.where[("mitigation", mid)]
+            self.warnings.append(Problem(w.file, w.line, w.col, f"mitigation '{mid}' addresses no threat",
+                                         "list it under a threat's mitigations, or remove it", "warning"))
+
+    def threat_references(self) -> None:
+        for tid, threat in self.threats.items():
+            doc, base = self.docs[("threat", tid)]
+            for i, _item in enumerate(threat.applies_to):
+                self.where[("applies_to", tid, i)] = self.located(doc, base + ("applies_to", i))
+            for j, ref in enumerate(threat.mitigations):
+                if not self.declared("mitigation", ref.id):
+                    self.problems.append(doc.problem(base + ("mitigations", j), f"unknown mitigation '{ref.id}'",
+                                                     did_you_mean(ref.id, self.mitigations)))
+                self.where[("threat_mitigation", tid, ref.id)] = self.located(doc, base + ("mitigations", j))
+
+    def decision_references(self) -> None:
+        for n, decision in enumerate(self.decisions):
+            doc, base = self.docs[("decision", str(n))]
+            if not self.declared("threat", decision.threat):
+                self.problems.append(doc.problem(base + ("threat",), f"decision names unknown threat '{decision.threat}'",
+                                                 did_you_mean(decision.threat, self.threats)))
+            if decision.decision == "accept":
+                for key in ("owner", "expires"):
+                    if getattr(decision, key) is None:
+                        self.problems.append(doc.problem(
+                            base, f"an accepted risk needs '{key}'",
+                            "accept risks with an owner and an expiry date, so they are reviewed"))
+
+    def catalog(self) -> Catalog:
+        if self.problems:
+            raise InputError(self.problems + self.warnings)
+        return Catalog(
+            threats=MappingProxyType(dict(sorted(self.threats.items()))),
+            mitigations=MappingProxyType(dict(sorted(self.mitigations.items()))),
+            decisions=tuple(self.decisions),
+            where=MappingProxyType(self.where),
+            warnings=tuple(sorted(self.warnings)),
+        )
+
+
+def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: Path,
+                 evidence_validator: Any = None) -> Catalog:
+    """Load and cross-check both catalogs against the model; raise InputError with every problem."""
+    loading = _Loading(model, root, evidence_validator)
+    loading.read_folder("threats", threats_dir, ThreatFile)
+    loading.read_folder("mitigations", mitigations_dir, MitigationFile)
+    loading.cross_reference()
+    return loading.catalog()

@@ -78,5 +78,19 @@ def _redacted(result: EvidenceResult) -> EvidenceResult:
     return replace(result, detail=detail, children=children)
 
 
+def path_checks(item: dict[str, Any], key: str = "path") -> list[tuple[tuple[Any, ...], str, str]]:
+    """The static check every kind that reads a path or glob shares: relative, inside the
+    source, no version-control metadata, a glob that parses."""
+    from threatgraph.evidence.glob import glob_problem
+    from threatgraph.evidence.source import check_relative
+
+    value = item.get(key)
+    if not isinstance(value, str):
+        return []
+    why = check_relative(value) or glob_problem(value)
+    return [((key,), f"path '{value}': {why}", "paths are relative to the source root, with / between folders")] \
+        if why else []
+
+
 def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1

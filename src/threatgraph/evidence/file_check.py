@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner
+from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, path_checks
 from threatgraph.evidence.source import SourceError, SourceTree
 
 
@@ -24,6 +24,6 @@ def _run(want: bool, item: dict[str, Any], source: SourceTree, runner: Runner) -
 
 _PATH = {"path": {"type": "string", "description": "file or glob relative to the source root"}}
 EXISTS = EvidenceKind("file_exists", "a file (or glob) exists", _PATH, {},
-                      lambda item, source, runner: _run(True, item, source, runner))
+                      lambda item, source, runner: _run(True, item, source, runner), static_check=path_checks)
 ABSENT = EvidenceKind("file_absent", "no file matches the path or glob", _PATH, {},
-                      lambda item, source, runner: _run(False, item, source, runner))
+                      lambda item, source, runner: _run(False, item, source, runner), static_check=path_checks)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from threatgraph.catalog.yamlfile import YamlDocument, parse_yaml
 from threatgraph.errors import InputError
-from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner
+from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, path_checks
 from threatgraph.evidence.source import SourceError, SourceTree
+from threatgraph.safeyaml import YamlDocument, parse_yaml
 
 ASSERTIONS = ("equals", "contains", "exists", "absent")
 
@@ -23,6 +23,10 @@ def parse_pointer(pointer: str) -> list[str]:
 
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    if path_checks(item):
+        return path_checks(item)
+    if not isinstance(item.get("pointer", ""), str):
+        return []
     try:
         parse_pointer(item.get("pointer", ""))
     except ValueError as exc:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re as stdlib_re
 from typing import Any
 
-from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of
-from threatgraph.evidence.glob import compile_glob
+from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of, path_checks
+from threatgraph.evidence.glob import compile_glob, glob_problem
 from threatgraph.evidence.source import SourceError, SourceTree
 
 _FLAGS = {"multiline": 8, "ignorecase": 2, "dotall": 16}  # regex.MULTILINE, IGNORECASE, DOTALL
@@ -46,11 +46,15 @@ def pattern_problem(item: dict[str, Any]) -> str | None:
 
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
-    out = []
-    for name in item.get("flags", []) if isinstance(item.get("flags"), list) else []:
-        if name not in _FLAGS:
-            out.append((("flags",), f"unknown regex flag '{name}'", "flags: multiline, ignorecase, dotall"))
-    if isinstance(item.get("pattern"), str) and not out:
+    out = path_checks(item)
+    excludes = item.get("exclude", [])
+    for n, pattern in enumerate(excludes if isinstance(excludes, list) else []):
+        why = glob_problem(pattern) if isinstance(pattern, str) else None
+        if why:
+            out.append((("exclude", n), f"exclude glob '{pattern}': {why}", "globs: * ? [abc] and ** for folders"))
+    flags = item.get("flags", [])
+    flags_ok = isinstance(flags, list) and all(f in _FLAGS for f in flags)
+    if isinstance(item.get("pattern"), str) and flags_ok and not out:
         problem = pattern_problem(item)
         if problem:
             out.append((("pattern",), f"invalid regular expression: {problem}", "patterns use Python `re` syntax"))

@@ -223,7 +223,8 @@ class GitSource(SourceTree):
 
     def _git(self, *args: str) -> str:
         try:
-            proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False,
+            # git from PATH, arguments as a list (no shell); revisions are checked and follow --end-of-options
+            proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False,  # noqa: S603,S607
                                   env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
         except FileNotFoundError:
             raise EnvironmentProblem("git is not installed; --source-ref needs it") from None
@@ -256,9 +257,10 @@ class GitSource(SourceTree):
 
     def _blob(self, sha: str) -> bytes:
         if self._batch is None:
-            self._batch = subprocess.Popen(["git", "-C", str(self.repo), "cat-file", "--batch"],
+            self._batch = subprocess.Popen(["git", "-C", str(self.repo), "cat-file", "--batch"],  # noqa: S603,S607
                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self._batch.stdin and self._batch.stdout
+        if self._batch.stdin is None or self._batch.stdout is None:
+            raise SourceError("git cat-file --batch has no pipes")
         self._batch.stdin.write(sha.encode() + b"\n")
         self._batch.stdin.flush()
         header = self._batch.stdout.readline().split()

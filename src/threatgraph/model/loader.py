@@ -134,7 +134,8 @@ def _import_file(path: Path) -> ModuleType:
     if (folder / "__init__.py").exists():
         pkg_spec = importlib.util.spec_from_file_location(
             token, folder / "__init__.py", submodule_search_locations=[str(folder)])
-        assert pkg_spec and pkg_spec.loader
+        if pkg_spec is None or pkg_spec.loader is None:
+            raise InputError([Problem(str(path), 1, 1, "the model's package cannot be imported")])
         pkg = importlib.util.module_from_spec(pkg_spec)
         sys.modules[token] = pkg
         pkg_spec.loader.exec_module(pkg)
@@ -142,7 +143,8 @@ def _import_file(path: Path) -> ModuleType:
             return pkg
         return importlib.import_module(f"{token}.{path.stem}")
     spec = importlib.util.spec_from_file_location(token, path)
-    assert spec and spec.loader
+    if spec is None or spec.loader is None:
+        raise InputError([Problem(str(path), 1, 1, "the model file cannot be imported")])
     module = importlib.util.module_from_spec(spec)
     sys.modules[token] = module
     sys.path.insert(0, str(folder))

@@ -15,7 +15,7 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def render(a: Assessment, title: str | None = None) -> str:
+def render(a: Assessment, title: str | None = None) -> str:  # noqa: C901 - complexity debt, see ARCHITECTURE.md
     s = a.summary
     c = a.catalog
     out: list[str] = []

@@ -135,7 +135,7 @@ SPECIAL = {
 }
 
 
-def document(a: Assessment, require_crossing_threats: bool = False) -> dict[str, Any]:
+def document(a: Assessment) -> dict[str, Any]:
     results = []
     for p in a.pairs:
         drifted = sorted(m for m in p.mitigations if a.mitigation_states[m].drift)
@@ -152,10 +152,9 @@ def document(a: Assessment, require_crossing_threats: bool = False) -> dict[str,
                             "message": {"text": _text(f"invariant broken: {inv.name}; counterexample: {inv.detail}")},
                             "locations": [_location(file, line, PROJECT)],
                             "partialFingerprints": {"threatgraph/invariant/v1": _fingerprint(inv.name)}})
-        if require_crossing_threats:
-            for c in an.crossings:
-                if c["threats"]:
-                    continue
+        flagged = {v.subject for v in a.violations if v.rule == "require_crossing_threats"}
+        for c in an.crossings:  # the crossings the policy flagged, located at the flow
+            if c["flow"] in flagged:
                 f = a.model.flows[c["flow"]]
                 loc = f.location
                 results.append({"ruleId": "threatgraph.unanalysed-crossing", "level": "warning",
@@ -184,5 +183,5 @@ def document(a: Assessment, require_crossing_threats: bool = False) -> dict[str,
     }
 
 
-def render(a: Assessment, require_crossing_threats: bool = False) -> str:
-    return json.dumps(document(a, require_crossing_threats), indent=2, ensure_ascii=False) + "\n"
+def render(a: Assessment) -> str:
+    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"

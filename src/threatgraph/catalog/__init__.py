@@ -1,0 +1,1 @@
+"""Threat and mitigation catalogs: definitions, loading, schemas."""

@@ -1,0 +1,163 @@
+"""Policy rules, first-class: one small function per rule, each beside its metadata in one
+table, evaluated once into the verdict every renderer reads.
+
+A rule reads the finished assessment (its analysis included) and, for `check --base`, the
+change since a base revision; it returns typed violations, each located where a reviewer acts
+on it. Adding a rule is one function and one row of RULES (plus its switch in `Policy`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from threatgraph.vocabulary import OPEN_STATUSES, severity_rank
+
+if TYPE_CHECKING:
+    from threatgraph.assess import Assessment
+    from threatgraph.config import Policy
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason the policy fails. `str()` is the sentence every text output prints."""
+
+    rule: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    subject: str = ""  # the threat, mitigation, flow or invariant it is about
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "file": self.file, "line": self.line,
+                "subject": self.subject, "severity": self.severity}
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    assessment: Assessment
+    policy: Policy
+    change: Any = None  # threatgraph.diff.Change, for check --base
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    doc: str
+    check: Callable[[RuleInput], list[Violation]]
+
+
+def _at(a: Assessment, *key: Any) -> tuple[str | None, int | None]:
+    w = a.catalog.where.get(tuple(key))
+    return (w.file, w.line) if w else (None, None)
+
+
+def fail_on(i: RuleInput) -> list[Violation]:
+    a, floor_name = i.assessment, i.policy.fail_on
+    if floor_name is None:
+        return []
+    floor = severity_rank(floor_name)
+    return [Violation("fail_on", f"{p.severity} threat {p.threat} is {p.status} on {p.target.id} (fail_on = {floor_name})",
+                      *_at(a, "threat", p.threat), subject=p.threat)
+            for p in a.pairs if p.status in OPEN_STATUSES and severity_rank(p.severity) >= floor]
+
+
+def min_coverage(i: RuleInput) -> list[Violation]:
+    coverage = float(i.assessment.summary["coverage"])
+    if coverage >= i.policy.min_coverage:
+        return []
+    return [Violation("min_coverage", f"coverage {coverage:.1%} is below min_coverage {i.policy.min_coverage:.1%}")]
+
+
+def expired_acceptance(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.fail_on_expired_acceptance:
+        return []
+    out = []
+    for n in a.expired_decisions:
+        d = a.catalog.decisions[n]
+        out.append(Violation("fail_on_expired_acceptance",
+                             f"acceptance of {d.threat} on {', '.join(d.targets)} (owner {d.owner}) "
+                             f"expired on {d.expires.isoformat() if d.expires else '?'}",
+                             *_at(a, "decision", n), subject=d.threat))
+    return out
+
+
+def drift(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.fail_on_drift:
+        return []
+    return [Violation("fail_on_drift", f"drift: mitigation {mid} is declared {a.mitigation_states[mid].declared} "
+                      "but its evidence does not hold", *_at(a, "mitigation", mid), subject=mid)
+            for mid in a.drift]
+
+
+def require_evidence(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.require_evidence:
+        return []
+    out = []
+    for mid, s in a.mitigation_states.items():
+        if s.declared in ("implemented", "partial") and s.evidence_state != "pass" and not s.drift:
+            shown = "no" if s.evidence_state == "none" else s.evidence_state
+            out.append(Violation("require_evidence", f"mitigation {mid} has {shown} evidence (require_evidence)",
+                                 *_at(a, "mitigation", mid), subject=mid))
+    return out
+
+
+def invariants(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if a.analysis is None:
+        return []
+    decl = a.model.declarations
+    file, line = decl.location if decl is not None else (a.model.file, 1)
+    return [Violation("invariants", f"invariant broken: {r.name} ({r.detail})", file, line, subject=r.name)
+            for r in a.analysis.invariants if not r.holds]
+
+
+def require_crossing_threats(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.require_crossing_threats or a.analysis is None:
+        return []
+    out = []
+    for c in a.analysis.crossings:
+        if c["threats"]:
+            continue
+        loc = a.model.flows[c["flow"]].location
+        out.append(Violation("require_crossing_threats", f"flow {c['flow']} crosses {', '.join(c['crosses'])} but no "
+                             "threat is mapped to it (require_crossing_threats)",
+                             loc.file if loc else a.model.file, loc.line if loc else 1, subject=c["flow"],
+                             severity="warning"))
+    return out
+
+
+def no_new_unmitigated(i: RuleInput) -> list[Violation]:
+    if not i.policy.no_new_unmitigated or i.change is None:
+        return []
+    a = i.assessment
+    return [Violation("no_new_unmitigated", f"new unmitigated pair since {i.change.base}: {r['severity']} threat "
+                      f"{r['threat']} on {r['target']} (no_new_unmitigated)", *_at(a, "threat", r["threat"]),
+                      subject=r["threat"])
+            for r in i.change.newly_unmitigated]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("fail_on", "an open pair at or above this severity fails", fail_on),
+    Rule("min_coverage", "coverage below this ratio fails", min_coverage),
+    Rule("fail_on_expired_acceptance", "an acceptance past its expiry fails", expired_acceptance),
+    Rule("fail_on_drift", "an implemented mitigation whose evidence no longer holds fails", drift),
+    Rule("require_evidence", "an implemented or partial mitigation needs passing evidence", require_evidence),
+    Rule("invariants", "every invariant the model declares holds", invariants),
+    Rule("require_crossing_threats", "every flow crossing a trust boundary has a threat", require_crossing_threats),
+    Rule("no_new_unmitigated", "check --base: the change adds no open pair", no_new_unmitigated),
+)
+
+
+def evaluate(a: Assessment, policy: Policy, change: Any = None) -> tuple[Violation, ...]:
+    """Every rule, once, in table order."""
+    found = RuleInput(a, policy, change)
+    return tuple(v for rule in RULES for v in rule.check(found))
