@@ -14,7 +14,7 @@ from threatgraph import pipeline, site
 from threatgraph.config import Config
 from threatgraph.errors import Problem
 from threatgraph.fsutil import StagedDir, write_new
-from threatgraph.render import json_report, markdown
+from threatgraph.render.reports import report_files
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
     timings["check"] = time.perf_counter() - t
     with StagedDir(out) as stage:
         t = time.perf_counter()
-        write_new(stage / "reports" / "coverage.json", json_report.render(a))
-        write_new(stage / "reports" / "coverage.md", markdown.render(a))
+        for name, content in report_files(a).items():
+            write_new(stage / "reports" / name, content)
         timings["reports"] = time.perf_counter() - t
         t = time.perf_counter()
         src = stage / ".site-src"

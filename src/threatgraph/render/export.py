@@ -12,6 +12,14 @@ from threatgraph.analysis.graph import to_networkx
 from threatgraph.model.types import Model
 
 
+def render_json(model: Model) -> str:
+    return render(model, "json")
+
+
+def render_graphml(model: Model) -> str:
+    return render(model, "graphml")
+
+
 def render(model: Model, fmt: str) -> str:
     g = to_networkx(model)
     if fmt == "json":

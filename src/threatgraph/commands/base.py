@@ -1,0 +1,122 @@
+"""What every command shares: the input flags, configuration from the command line, the one
+place that runs the pipeline and prints its warnings, and writing a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from threatgraph.errors import InputError, Problem
+from threatgraph.vocabulary import SEVERITIES
+
+EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its flags, and the function that runs it from parsed arguments (which
+    calls the command's typed function)."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    inputs: bool = True  # takes --config, --model, --threats, --source ...
+    policy_flags: bool = True  # takes --fail-on and --min-coverage (only commands that judge)
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("must be above 0 and at most 86400 seconds")
+    return value
+
+
+def input_flags(p: argparse.ArgumentParser, policy: bool) -> None:
+    g = p.add_argument_group("inputs (override [tool.threatgraph])")
+    g.add_argument("--config", type=Path, help="pyproject.toml to read (default: found walking up)")
+    g.add_argument("--model", help="model file, or module:attribute")
+    g.add_argument("--threats", help="threat catalog folder")
+    g.add_argument("--mitigations", help="mitigation catalog folder")
+    g.add_argument("--source", help="checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)")
+    g.add_argument("--source-ref", help="git revision of --source to read, without touching its work tree")
+    g.add_argument("--no-evidence", action="store_true", help="skip evidence checks (fast pre-commit mode)")
+    g.add_argument("--model-timeout", type=seconds, metavar="SECONDS",
+                   help="how long the model file may take to load (default 60; [tool.threatgraph] model_timeout)")
+    if policy:
+        g.add_argument("--fail-on", choices=[*SEVERITIES, "never"],
+                       help="lowest severity of an unmitigated pair that fails the policy")
+        g.add_argument("--min-coverage", type=float, help="minimum coverage ratio, 0..1")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What the command line sets over [tool.threatgraph]: passed on explicitly (to the preview
+    server's rebuilds too), never through the environment."""
+    policy: dict[str, Any] = {}
+    if getattr(args, "fail_on", None):
+        policy["fail_on"] = args.fail_on
+    if getattr(args, "min_coverage", None) is not None:
+        policy["min_coverage"] = args.min_coverage
+    # A path given on the command line is relative to where the command runs, like --out.
+    source = str(Path(args.source).expanduser().absolute()) if args.source else None
+    found: dict[str, Any] = {"model": args.model, "threats": args.threats, "mitigations": args.mitigations,
+                             "source": source, "source_ref": args.source_ref,
+                             "model_timeout": getattr(args, "model_timeout", None)}
+    if policy:
+        found["policy"] = policy
+    return found
+
+
+def config_of(args: argparse.Namespace) -> Any:
+    from threatgraph.config import load_config
+
+    config = load_config(Path.cwd(), overrides(args), explicit=args.config)
+    if args.source_ref and not config.source:
+        raise InputError([Problem("command line", 1, 1, "--source-ref needs --source (the repository to read)")])
+    return config
+
+
+def print_warnings(warnings: Any) -> None:
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+
+
+def assessed(config: Any, use_evidence: bool) -> Any:
+    """The one place a command runs the whole pipeline: the Assessment, warnings printed."""
+    from threatgraph import pipeline
+
+    a = pipeline.check(config, use_evidence=use_evidence)
+    print_warnings(a.warnings)
+    return a
+
+
+def emit(text_out: str, output: Path | None) -> None:
+    """A report to standard output, or to a file (atomically; a pipe or device as a stream)."""
+    if output is None:
+        sys.stdout.write(text_out)
+        return
+    from threatgraph.fsutil import write_atomic
+
+    write_atomic(output, text_out)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def summary(fmt: str, written: list[str], passed: bool, coverage: float, violations: list[str],
+            **extra: object) -> None:
+    """What `report` and `build` say when they are done."""
+    import json
+
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"written": written, "policy": {"passed": passed, "violations": violations},
+                                     "coverage": coverage, **extra}, indent=2) + "\n")
+        return
+    for path in written:
+        print(f"wrote {path}")
+    print(f"policy: {'passed' if passed else 'FAILED'}; coverage {coverage:.1%}")

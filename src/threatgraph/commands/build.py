@@ -1,0 +1,40 @@
+"""`threatgraph build`: the main job: check, reports, diagrams and site into one folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, config_of, print_warnings, summary
+
+RENDERERS = ["auto", "dot", "wasm"]
+
+
+def build(config: Any, *, out: Path | None = None, gate: bool = False, renderer: str = "auto",
+          with_site: bool = True, fmt: str = "text", use_evidence: bool = True) -> int:
+    from threatgraph import build as builder
+
+    folder = out or (config.root / config.out)
+    log = (lambda _msg: None) if fmt == "json" else print
+    result = builder.build_all(config, folder, use_evidence=use_evidence, renderer=renderer, with_site=with_site,
+                               log=log)
+    print_warnings(result.warnings)
+    written = [str(folder / "reports"), str(folder / "diagrams")] + ([str(folder / "site")] if with_site else [])
+    summary(fmt, written if fmt == "json" else [], result.passed, result.coverage,
+            [str(v) for v in result.violations], diagrams=result.diagrams, timings=result.timings)
+    return EXIT_POLICY if (gate and not result.passed) else EXIT_OK
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, help="output folder (default: [tool.threatgraph] out, or build)")
+    p.add_argument("--gate", action="store_true", help="exit 1 when the policy fails")
+    p.add_argument("--renderer", choices=RENDERERS, default="auto",
+                   help="SVG renderer: system dot, embedded Graphviz (wasm), or auto (dot when installed)")
+    p.add_argument("--no-site", action="store_true", help="reports and diagrams only")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="how to report what was written")
+
+
+COMMAND = Command("build", "the main job: check, reports, diagrams and site into build/", _arguments,
+                  lambda args: build(config_of(args), out=args.out, gate=args.gate, renderer=args.renderer,
+                                     with_site=not args.no_site, fmt=args.format, use_evidence=not args.no_evidence))

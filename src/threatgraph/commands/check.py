@@ -1,0 +1,42 @@
+"""`threatgraph check`: assess coverage; exit 1 when the policy fails."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from threatgraph.commands import formats
+from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, assessed, config_of, emit
+
+
+def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: str | None = None,
+          use_evidence: bool = True) -> int:
+    from threatgraph import pipeline
+
+    a = assessed(config, use_evidence)
+    if base:
+        from threatgraph import diff
+
+        change = diff.compare_revisions(config, base, None, use_evidence=use_evidence)
+        a = pipeline.judge(a, config.policy, change)
+    if fmt == "text":
+        from threatgraph.render import text
+
+        out = text.render(a, colour=output is None and text.use_colour(sys.stdout))
+    else:
+        out = formats.render(formats.CHECK, fmt, a)
+    emit(out, output)
+    return EXIT_OK if a.passed else EXIT_POLICY
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=list(formats.CHECK), default="text")
+    p.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
+    p.add_argument("--base", help="git revision of this project to compare with (policy no_new_unmitigated)")
+
+
+COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments,
+                  lambda args: check(config_of(args), fmt=args.format, output=args.output, base=args.base,
+                                     use_evidence=not args.no_evidence))

@@ -1,0 +1,35 @@
+"""`threatgraph export`: the model for other tools (GraphML, node-link JSON, Open Threat Model)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from threatgraph.commands import formats
+from threatgraph.commands.base import EXIT_OK, Command, assessed, config_of, emit
+
+_NEEDS_ASSESSMENT = {"otm"}  # the others export the model graph alone
+
+
+def export(config: Any, *, fmt: str = "json", out: Path | None = None, use_evidence: bool = True) -> int:
+    from threatgraph import pipeline
+
+    subject = assessed(config, use_evidence) if fmt in _NEEDS_ASSESSMENT else pipeline.load_inputs(config).model
+    text_out = formats.render(formats.EXPORT, fmt, subject)
+    if out:
+        emit(text_out, out)
+    else:
+        sys.stdout.write(text_out)
+    return EXIT_OK
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=list(formats.EXPORT), default="json")
+    p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+
+COMMAND = Command("export", "export the model (graphml, json node-link, Open Threat Model)", _arguments,
+                  lambda args: export(config_of(args), fmt=args.format, out=args.out, use_evidence=not args.no_evidence),
+                  policy_flags=False)

@@ -1,0 +1,34 @@
+"""`threatgraph list`: ids of threats, mitigations, elements, flows, boundaries or data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from threatgraph.commands.base import EXIT_OK, Command, config_of
+
+KINDS = ["threats", "mitigations", "elements", "flows", "boundaries", "data"]
+
+
+def list_ids(config: Any, what: str, *, fmt: str = "text") -> int:
+    from threatgraph import pipeline
+    from threatgraph.render import listing
+
+    inputs = pipeline.load_inputs(config)
+    items = listing.rows(what, inputs.model, inputs.catalog)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(listing.render_text(items))
+    return EXIT_OK
+
+
+def _arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=KINDS)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+
+COMMAND = Command("list", "list ids of threats, mitigations, elements, flows, boundaries or data", _arguments,
+                  lambda args: list_ids(config_of(args), args.what, fmt=args.format), policy_flags=False)
