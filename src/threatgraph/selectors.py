@@ -30,39 +30,6 @@ _INT_OR_LIST = {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type
 _BOOL = {"type": "boolean"}
 
 
-@dataclass(frozen=True)
-class KeySpec:
-    applies: tuple[str, ...]
-    schema: dict[str, Any]
-    doc: str
-
-
-SELECTOR_KEYS: dict[str, KeySpec] = {
-    "id": KeySpec((FLOWS, ELEMENTS), _STR_OR_LIST, "ids (glob patterns such as 'agent_*' allowed)"),
-    "kind": KeySpec((ELEMENTS,), _STR_OR_LIST, "element kinds: " + ", ".join(ELEMENT_KINDS)),
-    "tag": KeySpec((FLOWS, ELEMENTS), _STR_OR_LIST, "any of these tags"),
-    "in_boundary": KeySpec((FLOWS, ELEMENTS), _STR_OR_LIST,
-                           "inside any of these boundaries, at any depth (a flow: both ends)"),
-    "crosses": KeySpec((FLOWS,), _STR_OR_LIST, "flows entering or leaving any of these boundaries ('*': any)"),
-    "protocol": KeySpec((FLOWS,), _STR_OR_LIST, "flow protocol, case-insensitive"),
-    "port": KeySpec((FLOWS,), _INT_OR_LIST, "destination port"),
-    "data": KeySpec((FLOWS, ELEMENTS), _STR_OR_LIST, "carries (flow) or holds (element) any of these data ids"),
-    "classification": KeySpec((FLOWS, ELEMENTS), {"type": "string", "enum": list(CLASSIFICATIONS)},
-                              "carries or holds data classified at least this high"),
-    "credentials": KeySpec((FLOWS, ELEMENTS), _BOOL, "carries or holds credentials"),
-    "encrypted": KeySpec((FLOWS,), _BOOL, "flow is (not) encrypted"),
-    "authenticated": KeySpec((FLOWS,), _BOOL, "flow does (not) authenticate its source"),
-    "attack": KeySpec((FLOWS,), _BOOL, "flow is an attack edge (one the design exists to block)"),
-    "source": KeySpec((FLOWS,), {"$ref": "#/$defs/element_selector"}, "the flow's source matches this element selector"),
-    "sink": KeySpec((FLOWS,), {"$ref": "#/$defs/element_selector"}, "the flow's sink matches this element selector"),
-    "attribute": KeySpec((FLOWS, ELEMENTS), {"type": "object", "minProperties": 1},
-                         "model attributes equal these values, e.g. {controls.isHardened: true}"),
-    "all": KeySpec((FLOWS, ELEMENTS), {"type": "array", "items": {"$ref": "#"}, "minItems": 1}, "every selector holds"),
-    "any": KeySpec((FLOWS, ELEMENTS), {"type": "array", "items": {"$ref": "#"}, "minItems": 1}, "at least one holds"),
-    "not": KeySpec((FLOWS, ELEMENTS), {"$ref": "#"}, "the selector does not hold"),
-}
-
-
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
@@ -155,39 +122,84 @@ def _union(sets: Iterable[AbstractSet[str]]) -> AbstractSet[str]:
     return set().union(*sets)
 
 
-def _picked(key: str, value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
-    """The ids a simple (non-combining) key picks, from the indexes."""
-    def by(k: str, values: Iterable[Any], side: str = what) -> AbstractSet[str]:
-        table = index.by(side, k)
-        return _union(table.get(v, _NONE) for v in values)
+def _by(index: ModelIndex, side: str, key: str, values: Iterable[Any]) -> AbstractSet[str]:
+    table = index.by(side, key)
+    return _union(table.get(v, _NONE) for v in values)
 
-    if key == "id":
-        universe = index.universe(what)
-        picked: set[str] = set()
-        for pattern in _as_list(value):
-            if _is_glob(pattern):
-                picked |= glob_filter(universe, pattern)
-            elif pattern in universe:
-                picked.add(pattern)
-        return picked
-    if key in ("kind", "tag", "crosses", "port"):
-        return by(key, _as_list(value))
-    if key == "protocol":
-        return by(key, (str(v).lower() for v in _as_list(value)))
-    if key == "in_boundary":
-        inside = by("in_boundary", _as_list(value), ELEMENTS)
-        if what != FLOWS:
-            return inside
-        return by("source", inside, FLOWS) & by("sink", inside, FLOWS)
-    if key in ("data", "classification", "credentials"):
-        wanted = (set(_as_list(value)) if key == "data" else
-                  index.data_at_least(value) if key == "classification" else index.credential_data())
-        return by("data", wanted)
-    if key in ("encrypted", "authenticated", "attack"):
-        return index.by(what, key).get(bool(value), _NONE)
-    if key in ("source", "sink"):
-        return by(key, evaluate(value, index, ELEMENTS), FLOWS)
-    raise ValueError(f"unknown selector key {key!r}")  # validate() rejects these first
+
+# --- how each key narrows a set of ids -----------------------------------------------------
+# A narrowing function takes the ids still selected and returns the ones the key keeps; it reads
+# indexes only (set intersections), never scans the model.
+
+Narrow = Callable[[AbstractSet[str], Any, "ModelIndex", str], AbstractSet[str]]
+
+
+def _narrow_id(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    universe = index.universe(what)
+    picked: set[str] = set()
+    for pattern in _as_list(value):
+        if _is_glob(pattern):
+            picked |= glob_filter(universe, pattern)
+        elif pattern in universe:
+            picked.add(pattern)
+    return result & picked
+
+
+def _narrow_indexed(key: str, lower: bool = False) -> Narrow:
+    def narrow(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+        values = [str(v).lower() for v in _as_list(value)] if lower else _as_list(value)
+        return result & _by(index, what, key, values)
+    return narrow
+
+
+def _narrow_flag(key: str) -> Narrow:
+    def narrow(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+        return result & index.by(what, key).get(bool(value), _NONE)
+    return narrow
+
+
+def _narrow_in_boundary(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    inside = _by(index, ELEMENTS, "in_boundary", _as_list(value))
+    if what != FLOWS:
+        return result & inside
+    return result & (_by(index, FLOWS, "source", inside) & _by(index, FLOWS, "sink", inside))
+
+
+def _narrow_data(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return result & _by(index, what, "data", set(_as_list(value)))
+
+
+def _narrow_classification(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return result & _by(index, what, "data", index.data_at_least(value))
+
+
+def _narrow_credentials(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    holding = _by(index, what, "data", index.credential_data())
+    return result & holding if value else result - holding
+
+
+def _narrow_end(key: str) -> Narrow:
+    def narrow(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+        return result & _by(index, FLOWS, key, evaluate(value, index, ELEMENTS))
+    return narrow
+
+
+def _narrow_attribute(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return {i for i in result if all(index.attributes(what, i).get(k) == v for k, v in value.items())}
+
+
+def _narrow_all(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    for sub in value:
+        result = result & evaluate(sub, index, what)
+    return result
+
+
+def _narrow_any(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return result & _union([evaluate(sub, index, what) for sub in value])
+
+
+def _narrow_not(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return result - evaluate(value, index, what)
 
 
 def evaluate(selector: Any, index: ModelIndex, what: str) -> frozenset[str]:
@@ -201,20 +213,164 @@ def evaluate(selector: Any, index: ModelIndex, what: str) -> frozenset[str]:
     for key, value in selector.items():
         if not result:
             break
-        if key == "not":
-            result = result - evaluate(value, index, what)
-        elif key == "credentials" and not value:
-            result = result - _picked(key, True, index, what)
-        elif key == "attribute":
-            result = {i for i in result if all(index.attributes(what, i).get(k) == v for k, v in value.items())}
-        elif key == "all":
-            for sub in value:
-                result = result & evaluate(sub, index, what)
-        elif key == "any":
-            result = result & _union([evaluate(sub, index, what) for sub in value])
-        else:
-            result = result & _picked(key, value, index, what)
+        result = SELECTOR_KEYS[key].narrow(result, value, index, what)
     return frozenset(result)
+
+
+# --- how each key checks its value ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checking:
+    """Where a value sits, for located problems, and what it may refer to."""
+
+    doc: YamlDocument
+    path: tuple[Any, ...]
+    model: Model
+    what: str
+
+    def bad(self, message: str, hint: str = "") -> list[Problem]:
+        return [self.doc.problem(self.path, message, hint)]
+
+
+Check = Callable[[str, Any, Checking], list[Problem]]
+
+
+def _check_strings(key: str, value: Any, c: Checking) -> list[Problem]:
+    items = _as_list(value)
+    if not items or not all(isinstance(v, str) and v for v in items):
+        return c.bad(f"'{key}' takes a string or a list of strings")
+    return []
+
+
+def _check_kind(key: str, value: Any, c: Checking) -> list[Problem]:
+    return _check_strings(key, value, c) or [c.doc.problem(c.path, f"unknown element kind '{v}'",
+                                                            did_you_mean(v, ELEMENT_KINDS))
+                                             for v in _as_list(value) if v not in ELEMENT_KINDS]
+
+
+def _check_port(key: str, value: Any, c: Checking) -> list[Problem]:
+    items = _as_list(value)
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 65535 for v in items):
+        return c.bad("'port' takes a port number (0-65535) or a list of them")
+    return []
+
+
+def _check_classification(key: str, value: Any, c: Checking) -> list[Problem]:
+    if value not in CLASSIFICATIONS:
+        return c.bad(f"unknown classification '{value}'", did_you_mean(str(value), CLASSIFICATIONS))
+    return []
+
+
+def _check_bool(key: str, value: Any, c: Checking) -> list[Problem]:
+    return [] if isinstance(value, bool) else c.bad(f"'{key}' takes true or false")
+
+
+def _check_element_selector(key: str, value: Any, c: Checking) -> list[Problem]:
+    return validate(value, c.doc, c.path, c.model, ELEMENTS)
+
+
+def _check_attribute(key: str, value: Any, c: Checking) -> list[Problem]:
+    if not isinstance(value, dict) or not value:
+        return c.bad("'attribute' takes a mapping of attribute names to values")
+    return []
+
+
+def _check_selectors(key: str, value: Any, c: Checking) -> list[Problem]:
+    if not isinstance(value, list) or not value:
+        return c.bad(f"'{key}' takes a non-empty list of selectors")
+    out: list[Problem] = []
+    for i, sub in enumerate(value):
+        out += validate(sub, c.doc, c.path + (i,), c.model, c.what)
+    return out
+
+
+def _check_selector(key: str, value: Any, c: Checking) -> list[Problem]:
+    return validate(value, c.doc, c.path, c.model, c.what)
+
+
+# --- the keys -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One selector key: where it applies, its JSON Schema, how its value is checked, how it
+    narrows a selection, and which ids its values name (checked against the model)."""
+
+    applies: tuple[str, ...]
+    schema: dict[str, Any]
+    doc: str
+    check: Check
+    narrow: Narrow
+    refers_to: str | None = None  # "target", "boundary", "crossing" ('*' allowed) or "data"
+
+
+_BOTH = (FLOWS, ELEMENTS)
+_SELECTOR_LIST = {"type": "array", "items": {"$ref": "#"}, "minItems": 1}
+_ELEMENT_SELECTOR = {"$ref": "#/$defs/element_selector"}
+SELECTOR_KEYS: dict[str, KeySpec] = {
+    "id": KeySpec(_BOTH, _STR_OR_LIST, "ids (glob patterns such as 'agent_*' allowed)",
+                  _check_strings, _narrow_id, "target"),
+    "kind": KeySpec((ELEMENTS,), _STR_OR_LIST, "element kinds: " + ", ".join(ELEMENT_KINDS),
+                    _check_kind, _narrow_indexed("kind")),
+    "tag": KeySpec(_BOTH, _STR_OR_LIST, "any of these tags", _check_strings, _narrow_indexed("tag")),
+    "in_boundary": KeySpec(_BOTH, _STR_OR_LIST, "inside any of these boundaries, at any depth (a flow: both ends)",
+                           _check_strings, _narrow_in_boundary, "boundary"),
+    "crosses": KeySpec((FLOWS,), _STR_OR_LIST, "flows entering or leaving any of these boundaries ('*': any)",
+                       _check_strings, _narrow_indexed("crosses"), "crossing"),
+    "protocol": KeySpec((FLOWS,), _STR_OR_LIST, "flow protocol, case-insensitive",
+                        _check_strings, _narrow_indexed("protocol", lower=True)),
+    "port": KeySpec((FLOWS,), _INT_OR_LIST, "destination port", _check_port, _narrow_indexed("port")),
+    "data": KeySpec(_BOTH, _STR_OR_LIST, "carries (flow) or holds (element) any of these data ids",
+                    _check_strings, _narrow_data, "data"),
+    "classification": KeySpec(_BOTH, {"type": "string", "enum": list(CLASSIFICATIONS)},
+                              "carries or holds data classified at least this high",
+                              _check_classification, _narrow_classification),
+    "credentials": KeySpec(_BOTH, _BOOL, "carries or holds credentials", _check_bool, _narrow_credentials),
+    "encrypted": KeySpec((FLOWS,), _BOOL, "flow is (not) encrypted", _check_bool, _narrow_flag("encrypted")),
+    "authenticated": KeySpec((FLOWS,), _BOOL, "flow does (not) authenticate its source", _check_bool,
+                             _narrow_flag("authenticated")),
+    "attack": KeySpec((FLOWS,), _BOOL, "flow is an attack edge (one the design exists to block)", _check_bool,
+                      _narrow_flag("attack")),
+    "source": KeySpec((FLOWS,), _ELEMENT_SELECTOR, "the flow's source matches this element selector",
+                      _check_element_selector, _narrow_end("source")),
+    "sink": KeySpec((FLOWS,), _ELEMENT_SELECTOR, "the flow's sink matches this element selector",
+                    _check_element_selector, _narrow_end("sink")),
+    "attribute": KeySpec(_BOTH, {"type": "object", "minProperties": 1},
+                         "model attributes equal these values, e.g. {controls.isHardened: true}",
+                         _check_attribute, _narrow_attribute),
+    "all": KeySpec(_BOTH, _SELECTOR_LIST, "every selector holds", _check_selectors, _narrow_all),
+    "any": KeySpec(_BOTH, _SELECTOR_LIST, "at least one holds", _check_selectors, _narrow_any),
+    "not": KeySpec(_BOTH, {"$ref": "#"}, "the selector does not hold", _check_selector, _narrow_not),
+}
+
+
+def _known_ids(model: Model, what: str, refers_to: str) -> set[str]:
+    if refers_to == "target":
+        return set(model.flows) if what == FLOWS else set(model.elements) | set(model.boundaries)
+    if refers_to == "boundary":
+        return set(model.boundaries)
+    if refers_to == "crossing":
+        return set(model.boundaries) | {"*"}
+    return set(model.data)
+
+
+_REFERENCE_LABEL = {"boundary": "boundary", "crossing": "boundary", "data": "data"}
+
+
+def _check_references(key: str, spec: KeySpec, value: Any, c: Checking) -> list[Problem]:
+    """Each id a value names exists in the model (a glob matches at least one)."""
+    if spec.refers_to is None:
+        return []
+    known = _known_ids(c.model, c.what, spec.refers_to)
+    out = []
+    for i, ref in enumerate(_as_list(value)):
+        rpath = c.path + (i,) if isinstance(value, list) else c.path
+        if _is_glob(ref) and not (spec.refers_to == "crossing" and ref == "*"):
+            if not any(fnmatch.fnmatchcase(k, ref) for k in known):
+                out.append(c.doc.problem(rpath, f"pattern '{ref}' matches no {key.replace('_', ' ')} id"))
+        elif ref not in known:
+            label = _REFERENCE_LABEL.get(spec.refers_to, c.what[:-1])
+            out.append(c.doc.problem(rpath, f"no {label} with id '{ref}' in the model", did_you_mean(ref, known)))
+    return out
 
 
 def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Model,
@@ -222,20 +378,12 @@ def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Mod
     """Every problem in a selector: unknown keys, wrong types, and references to ids that do not
     exist in the model (with a did-you-mean)."""
     problems: list[Problem] = []
-    if isinstance(selector, (str, list)) and all(isinstance(s, str) for s in _as_list(selector)):
+    shorthand = isinstance(selector, (str, list)) and all(isinstance(s, str) for s in _as_list(selector))
+    if shorthand:
         selector = {"id": selector}
-        shorthand = True
-    else:
-        shorthand = False
     if not isinstance(selector, dict) or not selector:
         return [doc.problem(path, f"a {what[:-1]} selector must be a non-empty mapping",
                             "for example {id: agent_to_squid} or {crosses: tb_vm, protocol: dns}")]
-    known_ids = {
-        "id": set(model.flows) if what == FLOWS else set(model.elements) | set(model.boundaries),
-        "in_boundary": set(model.boundaries),
-        "crosses": set(model.boundaries) | {"*"},
-        "data": set(model.data),
-    }
     for key, value in selector.items():
         kpath = path if shorthand else path + (key,)
         spec = SELECTOR_KEYS.get(key)
@@ -248,60 +396,12 @@ def validate(selector: Any, doc: YamlDocument, path: tuple[Any, ...], model: Mod
             problems.append(doc.problem(kpath, f"selector key '{key}' applies to {spec.applies[0]}, not {what}",
                                         f"move it under `{spec.applies[0]}:`"))
             continue
-        problems += _check_type(key, value, doc, kpath, model, what)
-        if key in known_ids and not any(p.line == doc.where(kpath)[0] for p in problems):
-            for i, ref in enumerate(_as_list(value)):
-                rpath = kpath + (i,) if isinstance(value, list) else kpath
-                if _is_glob(ref) and not (key == "crosses" and ref == "*"):
-                    if not any(fnmatch.fnmatchcase(k, ref) for k in known_ids[key]):
-                        problems.append(doc.problem(rpath, f"pattern '{ref}' matches no {key.replace('_', ' ')} id"))
-                elif ref not in known_ids[key]:
-                    label = {"id": what[:-1], "in_boundary": "boundary", "crosses": "boundary", "data": "data"}[key]
-                    problems.append(doc.problem(rpath, f"no {label} with id '{ref}' in the model",
-                                                did_you_mean(ref, known_ids[key])))
+        checking = Checking(doc, kpath, model, what)
+        found = spec.check(key, value, checking)
+        problems += found
+        if spec.refers_to is not None and not found:
+            problems += _check_references(key, spec, value, checking)
     return problems
-
-
-def _check_type(key: str, value: Any, doc: YamlDocument, path: tuple[Any, ...], model: Model,  # noqa: C901 - debt, ARCHITECTURE.md
-                what: str) -> list[Problem]:
-    def bad(msg: str, hint: str = "") -> list[Problem]:
-        return [doc.problem(path, msg, hint)]
-
-    if key in ("id", "kind", "tag", "in_boundary", "crosses", "protocol", "data"):
-        items = _as_list(value)
-        if not items or not all(isinstance(v, str) and v for v in items):
-            return bad(f"'{key}' takes a string or a list of strings")
-        if key == "kind":
-            return [doc.problem(path, f"unknown element kind '{v}'", did_you_mean(v, ELEMENT_KINDS))
-                    for v in items if v not in ELEMENT_KINDS]
-        return []
-    if key == "port":
-        items = _as_list(value)
-        if not items or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 65535 for v in items):
-            return bad("'port' takes a port number (0-65535) or a list of them")
-        return []
-    if key == "classification":
-        if value not in CLASSIFICATIONS:
-            return bad(f"unknown classification '{value}'", did_you_mean(str(value), CLASSIFICATIONS))
-        return []
-    if key in ("credentials", "encrypted", "authenticated", "attack"):
-        return [] if isinstance(value, bool) else bad(f"'{key}' takes true or false")
-    if key in ("source", "sink"):
-        return validate(value, doc, path, model, ELEMENTS)
-    if key == "attribute":
-        if not isinstance(value, dict) or not value:
-            return bad("'attribute' takes a mapping of attribute names to values")
-        return []
-    if key in ("all", "any"):
-        if not isinstance(value, list) or not value:
-            return bad(f"'{key}' takes a non-empty list of selectors")
-        out: list[Problem] = []
-        for i, sub in enumerate(value):
-            out += validate(sub, doc, path + (i,), model, what)
-        return out
-    if key == "not":
-        return validate(value, doc, path, model, what)
-    return []
 
 
 def selector_schema(what: str) -> dict[str, Any]:
