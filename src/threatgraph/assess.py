@@ -11,15 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # types only: the analysis and the policy read the assessment, not the reverse
+    from threatgraph.analysis.run import Analysis
+    from threatgraph.policy import Violation
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
 from threatgraph.mapping import Target
 from threatgraph.model.types import Model
-from threatgraph.vocabulary import (  # noqa: E402  (re-exported: renderers import statuses from here)
+from threatgraph.vocabulary import (
     ACCEPTED,
     EXPIRED,
     FALSE_POSITIVE,
@@ -72,8 +75,8 @@ class Assessment:
     today: dt.date
     source_label: str | None = None
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
-    analysis: Any = None  # threatgraph.analysis.run.Analysis, added by the pipeline
-    violations: tuple[Any, ...] = ()  # threatgraph.policy.Violation: the verdict, judged by the pipeline
+    analysis: Analysis | None = None  # added by the pipeline
+    violations: tuple[Violation, ...] = ()  # the verdict, judged by the pipeline
 
     @property
     def passed(self) -> bool:

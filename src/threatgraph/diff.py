@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from threatgraph import pipeline
-from threatgraph.assess import EXPIRED, UNMITIGATED, Assessment
+from threatgraph.assess import Assessment
 from threatgraph.config import Config, Policy, load_config
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.render.escape import md, md_code, visible
+from threatgraph.vocabulary import EXPIRED, UNMITIGATED
 
 OPEN = (UNMITIGATED, EXPIRED)
 

@@ -165,7 +165,7 @@ def _regular_files(folder: Path) -> list[Path]:
 def site_folder(config: Any) -> Path:
     """The project's site folder (mkdocs.yml, hand-written pages), refused when it leads
     outside the project."""
-    raw = config.root / config.site
+    raw: Path = config.root / config.site
     if raw.is_symlink() or not _inside(raw.resolve(), config.root.resolve()):
         raise InputError([Problem(config.site, 1, 1, "the site folder leads outside the project (a symlink?)",
                                   "keep site/ a real folder inside the project")])

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import networkx as nx
 
-from threatgraph.assess import FALSE_POSITIVE, Assessment
+from threatgraph.assess import Assessment
 from threatgraph.model.types import Model
+from threatgraph.vocabulary import FALSE_POSITIVE
 
 MOVES = {"spoofing", "tampering", "elevation_of_privilege"}
 READS = {"information_disclosure"}
@@ -280,7 +281,7 @@ def bfs_path(g: Adjacency, sources: Iterable[Any], targets: Iterable[Any]) -> li
                 if v in goal:
                     path = [v]
                     while parent[path[-1]] is not None:
-                        path.append(parent[path[-1]])  # type: ignore[arg-type]
+                        path.append(parent[path[-1]])
                     return path[::-1]
                 nxt.append(v)
         frontier = nxt

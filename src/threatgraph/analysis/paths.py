@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatgraph.analysis.graph import CONTROLLED, LEAKED, Traversal, reach_graph
-from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
+from threatgraph.assess import Assessment
+from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
 BLOCKED_COST = 1000

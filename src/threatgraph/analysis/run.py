@@ -26,7 +26,8 @@ class Analysis:
 
     @cached_property
     def paths(self) -> list[paths.AttackPath]:
-        return self._compute_paths()
+        found: list[paths.AttackPath] = self._compute_paths()
+        return found
 
     def to_json(self) -> dict[str, Any]:
         return {"invariants": [i.to_json() for i in self.invariants],

@@ -11,8 +11,10 @@ for these patterns and costs at most O(len(pattern) x len(path)) per path.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 MAX_GLOB_CHARS = 1024
 _STAR = ("*",)
@@ -23,7 +25,8 @@ class GlobError(ValueError):
     """A glob that cannot be parsed; the message says what to write instead."""
 
 
-Token = tuple  # ("*",) | ("?",) | ("=", char) | ("[", negated, ((lo, hi), ...))
+Token = tuple[Any, ...]  # ("*",) | ("?",) | ("=", char) | ("[", negated, ((lo, hi), ...))
+Segment = tuple[Token, ...]
 
 
 def _parse_class(seg: str, i: int) -> tuple[Token, int]:
@@ -53,7 +56,7 @@ def _parse_class(seg: str, i: int) -> tuple[Token, int]:
     return ("[", negated, tuple(ranges)), j + 1
 
 
-def _parse_segment(seg: str) -> tuple[Token, ...]:
+def _parse_segment(seg: str) -> Segment:
     tokens: list[Token] = []
     i = 0
     while i < len(seg):
@@ -81,10 +84,10 @@ def _one(tok: Token, ch: str) -> bool:
     if kind == "?":
         return True
     inside = any(lo <= ch <= hi for lo, hi in tok[2])
-    return inside != tok[1]
+    return bool(inside != tok[1])
 
 
-def _wildcard(tokens: tuple, items: list | str, star: object, one) -> bool:  # type: ignore[no-untyped-def]
+def _wildcard(tokens: Sequence[Any], items: Sequence[Any], star: object, one: Callable[[Any, Any], bool]) -> bool:
     """Greedy wildcard match with a single remembered star: exact when every token but the
     star consumes exactly one item, and never worse than O(len(tokens) x len(items))."""
     t = i = 0
@@ -107,9 +110,9 @@ def _wildcard(tokens: tuple, items: list | str, star: object, one) -> bool:  # t
     return t == n_tok
 
 
-def _segment_matches(tokens: tuple[Token, ...], name: str) -> bool:
+def _segment_matches(tokens: Segment, name: str) -> bool:
     if len(tokens) == 1 and tokens[0][0] == "=":
-        return name == tokens[0][1]
+        return bool(name == tokens[0][1])
     return _wildcard(tokens, name, _STAR, _one)
 
 
@@ -119,7 +122,7 @@ _DEEP = ("**",)
 @dataclass(frozen=True)
 class Glob:
     pattern: str
-    segments: tuple  # each: _DEEP or a tuple of tokens
+    segments: tuple[Any, ...]  # each: _DEEP or a Segment
     literal: bool  # no wildcard at all
 
     def match(self, path: str) -> bool:
@@ -128,7 +131,7 @@ class Glob:
         return _wildcard(self.segments, path.split("/"), _DEEP, _segment_matches)
 
 
-def _collapse(seg: str) -> tuple[Token, ...]:
+def _collapse(seg: str) -> Segment:
     tokens = _parse_segment(seg)
     # a literal segment becomes one token holding the whole name (compared in one step)
     if tokens and all(t[0] == "=" for t in tokens):
@@ -141,7 +144,7 @@ def compile_glob(pattern: str) -> Glob:
     """Parse a glob (GlobError when it is malformed or over MAX_GLOB_CHARS)."""
     if len(pattern) > MAX_GLOB_CHARS:
         raise GlobError(f"glob is {len(pattern)} characters long; at most {MAX_GLOB_CHARS}")
-    segments: list[object] = []
+    segments: list[Any] = []
     for seg in pattern.split("/"):
         if seg == "**":
             if not segments or segments[-1] != _DEEP:

@@ -58,7 +58,8 @@ def _load(kind: str, rel: str, source: SourceTree, runner: Runner) -> tuple[Any,
                 raise SourceError(f"invalid YAML: {exc.problems[0].message} (line {exc.problems[0].line})") from None
             value = doc.data
         runner.parsed[key] = (value, doc)
-    return runner.parsed[key]
+    parsed: tuple[Any, YamlDocument | None] = runner.parsed[key]
+    return parsed
 
 
 def _walk(value: Any, tokens: list[str]) -> tuple[bool, Any, tuple[Any, ...]]:

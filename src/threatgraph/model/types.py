@@ -11,6 +11,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
+from threatgraph.declare import Resolved
+
 CLASSIFICATIONS = ("unknown", "public", "restricted", "sensitive", "secret", "top_secret")
 
 
@@ -97,7 +99,7 @@ class Model:
     flows: Mapping[str, Flow]
     data: Mapping[str, DataAsset]
     extras: Mapping[str, Any] = field(default_factory=_frozen)
-    declarations: Any = None  # threatgraph.declare.Resolved, when the model declares any
+    declarations: Resolved | None = None  # when the model declares invariants, entry points, targets
 
     def node(self, ident: str) -> Element | Boundary | None:
         return self.elements.get(ident) or self.boundaries.get(ident)
@@ -123,7 +125,7 @@ def record(cls: type, **values: Any) -> Any:
     known = _DEFAULTS.get(cls)
     if known is None:
         known = _DEFAULTS[cls] = (
-            {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
+            {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[operator]
              for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING},
             frozenset(f.name for f in fields(cls)))
     defaults, names = known

@@ -17,10 +17,10 @@ from typing import Any
 
 import graphviz
 
-from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED, Assessment
+from threatgraph.assess import Assessment
 from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
-from threatgraph.vocabulary import STATUS_RANK
+from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, STATUS_RANK, UNMITIGATED
 from threatgraph.vocabulary import worst_status as worst
 
 
@@ -49,7 +49,7 @@ SHAPES = {"process": "ellipse", "set_of_processes": "doublecircle", "lambda": "e
 FADED = ("#f7f7f7", "#c8c8c8")
 
 
-def _text(value: object) -> graphviz.quoting.NoHtml:  # type: ignore[name-defined]
+def _text(value: object) -> graphviz.quoting.NoHtml:
     s = flat(value).replace("\\", "\\\\")
     return graphviz.nohtml(s)
 
@@ -128,7 +128,7 @@ def _group_of(m: Any, e: str, group: str) -> str | None:
     x = m.elements[e]
     if not x.boundaries:
         return None
-    return x.boundaries[-1] if group == "top" else x.boundaries[0]
+    return str(x.boundaries[-1] if group == "top" else x.boundaries[0])
 
 
 def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_EDGES,
@@ -174,7 +174,8 @@ def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_
         st = min((ctx.status.get(fid, "none") for fid in fids), key=lambda x: _RANK.get(x, 9))
         g.edge(u, v, label=_text(f"{len(fids)} flows"), color=PALETTE[st][1], fontcolor=PALETTE[st][1],
                style="dashed" if all(m.flows[fid].attack for fid in fids) else "solid")
-    return g.source
+    source: str = g.source
+    return source
 
 
 def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = None, name: str = "dfd",  # noqa: C901 - debt, ARCHITECTURE.md
@@ -294,7 +295,8 @@ def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = N
         leg.node("legend_a", label="", shape="point", width="0.05")
         leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="8", style="")
         leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
-    return g.source
+    source: str = g.source
+    return source
 
 
 def summary_omitted(a: Assessment, max_edges: int = SUMMARY_EDGES) -> int:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from threatgraph.assess import STATUSES, SUMMARY_KEY, Assessment
+from threatgraph.assess import SUMMARY_KEY, Assessment
 from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
+from threatgraph.vocabulary import STATUSES
 
 ICON = {"mitigated": "✅", "partially-mitigated": "🟡", "unmitigated": "❌", "accepted": "🔵",
         "accepted-expired": "⏰", "false-positive": "⚪",

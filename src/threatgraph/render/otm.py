@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from threatgraph.assess import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, Assessment
+from threatgraph.assess import Assessment
+from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL
 
 TRUST = {"tb_default": 50}
 LEVEL_PERCENT = {"low": 25, "medium": 50, "high": 75}

@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from threatgraph import __version__
-from threatgraph.assess import EXPIRED, MITIGATED, UNMITIGATED, Assessment, Pair
+from threatgraph.assess import Assessment, Pair
 from threatgraph.render.escape import visible
+from threatgraph.vocabulary import EXPIRED, MITIGATED, UNMITIGATED
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}

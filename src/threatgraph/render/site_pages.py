@@ -19,13 +19,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
-from threatgraph.assess import STATUSES, SUMMARY_KEY, Assessment, Pair
+from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
 from threatgraph.render import dot
 from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
 from threatgraph.site_embed import fragment_placeholder, placeholder
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
-from threatgraph.vocabulary import worst_status
+from threatgraph.vocabulary import STATUSES, worst_status
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
 LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000

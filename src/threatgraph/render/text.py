@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from threatgraph.assess import EXPIRED, UNMITIGATED, Assessment
+from threatgraph.assess import Assessment
 from threatgraph.render.escape import visible
-from threatgraph.vocabulary import severity_rank
+from threatgraph.vocabulary import EXPIRED, UNMITIGATED, severity_rank
 
 
 def use_colour(stream: object = sys.stdout) -> bool:
