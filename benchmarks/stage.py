@@ -100,7 +100,8 @@ def run(stage: str, root: Path) -> dict:
 
         secs, _ = _timed(lambda: (json_report.render(a), markdown.render(a)))
         return {"seconds": secs}
-    from threatgraph.render import site_pages, svg
+    from threatgraph.render import svg
+    from threatgraph.site import pages as site_pages
 
     sources: dict[str, str] = {}
 

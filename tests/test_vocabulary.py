@@ -7,7 +7,8 @@ import re
 
 from threatgraph import pipeline
 from threatgraph.config import load_config
-from threatgraph.render import dot, site_pages
+from threatgraph.render import dot
+from threatgraph.site import pages as site_pages
 from threatgraph.vocabulary import PARTIAL, STATUSES, worst_status
 
 MODEL = '''

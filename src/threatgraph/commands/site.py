@@ -27,8 +27,9 @@ def site(config: Any, *, out: Path | None = None, renderer: str = "auto", use_ev
 def serve(config: Any, session: Any, dev_addr: str) -> int:
     """Preview with live reload; the session (the command line's overrides) is handed to every
     rebuild explicitly (see threatgraph.site_hook)."""
-    from threatgraph import pipeline, site_hook
+    from threatgraph import pipeline
     from threatgraph import site as site_builder
+    from threatgraph.site import hook as site_hook
 
     a = pipeline.check(config, use_evidence=session.use_evidence)
     with tempfile.TemporaryDirectory(prefix="threatgraph-serve-") as tmp:
@@ -42,7 +43,7 @@ def serve(config: Any, session: Any, dev_addr: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     config = config_of(args)
     if args.serve:
-        from threatgraph.site_hook import ServeSession
+        from threatgraph.site.hook import ServeSession
 
         session = ServeSession(start=str(Path.cwd()), explicit=str(args.config) if args.config else None,
                                overrides=overrides(args), use_evidence=not args.no_evidence, renderer=args.renderer)

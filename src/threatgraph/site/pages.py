@@ -23,7 +23,7 @@ from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
 from threatgraph.render import dot
 from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
-from threatgraph.site_embed import fragment_placeholder, placeholder
+from threatgraph.site.embed import fragment_placeholder, placeholder
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 from threatgraph.vocabulary import STATUSES, worst_status
 

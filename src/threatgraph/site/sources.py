@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,8 @@ import yaml
 from threatgraph.assess import Assessment
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.fsutil import write_atomic, write_new
-from threatgraph.render import site_pages, svg
+from threatgraph.render import svg
+from threatgraph.site import pages as site_pages
 
 CSS = """\
 .md-grid { max-width: 90rem; }
@@ -139,7 +138,7 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
         write_if_changed(docs / f"diagram-{name}.svg", svg.link(raw, ""))
     write_if_changed(docs / "threatgraph.css", CSS)
     config = load_site_config(site_dir, a.model.name)
-    from threatgraph import site_embed
+    from threatgraph.site import embed as site_embed
 
     config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
                    "extra_css": [*config.get("extra_css", []), "threatgraph.css"],
@@ -185,39 +184,3 @@ def write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     write_atomic(path, text)
-
-
-def build(src: Path, out: Path) -> None:
-    """`mkdocs build --strict`; a warning (a broken link, say) fails the build."""
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",  # noqa: S603 - our own mkdocs
-                           "-f", str(src / "mkdocs.yml"), "-d", str(out.resolve())],
-                          capture_output=True, text=True, check=False, env=_env())
-    if proc.returncode != 0:
-        output = (proc.stderr or proc.stdout).strip()
-        for reason in ("No space left on device", "Read-only file system", "Disk quota exceeded", "Permission denied"):
-            if reason in output:  # the machine, not the site: say so without mkdocs' traceback
-                raise EnvironmentProblem(f"cannot write the site to {out}: {reason}")
-        message = [line for line in output.splitlines() if not line.startswith(("Traceback", "  File ", "    "))]
-        raise EnvironmentProblem("mkdocs build --strict failed: " + " | ".join(message[-8:]))
-
-
-def serve(src: Path, dev_addr: str) -> int:
-    """Run mkdocs' preview server in this process, so stopping threatgraph stops the server
-    (a child process would outlive a terminated parent)."""
-    import os
-
-    from mkdocs.commands import serve as mkdocs_serve
-
-    os.environ.update({k: v for k, v in _env().items() if k in ("NO_MKDOCS_2_WARNING", "SOURCE_DATE_EPOCH")})
-    try:
-        mkdocs_serve.serve(config_file=str(src / "mkdocs.yml"), dev_addr=dev_addr, livereload=True)
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    # No wall-clock time in the output (sitemap dates, gzip headers) unless the user asks for one.
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}

@@ -27,7 +27,7 @@ class ServeSession:
 
 
 def serve_extra(cfg: Any, session: ServeSession) -> dict[str, Any]:
-    from threatgraph import site_embed
+    from threatgraph.site import embed as site_embed
 
     return {"hooks": [site_embed.__file__, __file__],
             "extra": {SESSION_KEY: asdict(session)},
