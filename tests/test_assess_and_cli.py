@@ -137,7 +137,7 @@ def test_report_explain_and_list(run, project):
     assert "**TH-SQLI** SQL injection" in md and "| ❌ unmitigated | 1 |" in md
     assert json.loads((out / "coverage.json").read_text(encoding="utf-8"))["summary"]["pairs"] == 3
     r = run("explain", "TH-SQLI", cwd=project.root)
-    assert "partially-mitigated" in r.out and "app_to_db" in r.out and "M-PARAM: partial" in r.out
+    assert "partially-mitigated" in r.out and "app_to_db" in r.out and "M-PARAM (layer): partial" in r.out
     r = run("explain", "login", "--format", "json", cwd=project.root)
     assert json.loads(r.out)["threats"][0]["id"] == "TH-SNIFF"
     r = run("explain", "M-TLS", cwd=project.root)

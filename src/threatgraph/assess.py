@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: the analysis and the policy read the assessment
     from threatgraph.policy import Violation
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
+from threatgraph.defence import DECIDED, VERIFIED, Link, combine
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
 from threatgraph.mapping import Target
@@ -47,6 +48,8 @@ class MitigationState:
     strength: str  # full, partial, none
     drift: bool
     note: str = ""
+    verified: bool = False  # checked against the source: every item asserting the control passes
+    holds_at: str = ""  # where the first passing item matched (file:line)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Pair:
     status: str
     mitigations: tuple[str, ...]  # mitigations that apply to this target
     decision: int | None = None  # index into catalog.decisions
+    basis: str = ""  # verified, claimed (mitigated pairs), decided (accepted, false positive), "" otherwise
+    reason: str = ""  # why it has its status, naming the controls and where their evidence holds
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,9 @@ def mitigation_state(mid: str, declared: str, results: tuple[EvidenceResult, ...
         elif open_gaps:
             note = "the gap is confirmed by the source"
     strength = "none" if drift else {"implemented": "full", "partial": "partial"}.get(declared, "none")
-    return MitigationState(mid, declared, results, ev, strength, drift, note)
+    verified = bool(present) and all(r.result == PASS for r in present)
+    holds_at = next((r.where for r in present if r.result == PASS and r.line), "")
+    return MitigationState(mid, declared, results, ev, strength, drift, note, verified, holds_at)
 
 
 Counts = dict[str, int]  # pairs by status
@@ -172,11 +179,27 @@ def _tally(pairs: list[Pair], catalog: Catalog) -> tuple[Counts, dict[str, Count
     return counts, by_threat, dict(sorted(by_target.items())), by_stride, by_severity
 
 
+def _link(ref: Any, state: MitigationState) -> Link:
+    return Link(ref.id, ref.role, state.strength, state.verified, state.declared, state.drift, state.holds_at)
+
+
+def nothing_assessed(catalog: Catalog, pairs: list[Pair]) -> str | None:
+    """Why nothing was assessed, or None: an empty catalog must never read as full coverage."""
+    if not catalog.threats:
+        return "the catalog has no threats"
+    if not pairs:
+        return "no threat lands on the model"
+    if all(p.status == FALSE_POSITIVE for p in pairs):
+        return "every (threat, target) pair is marked a false positive"
+    return None
+
+
 def coverage_ratio(counts: Mapping[str, int]) -> float:
-    """(mitigated + accepted) / (pairs - false positives); partial counts as not covered."""
+    """(mitigated + accepted) / (pairs - false positives); partial counts as not covered. With
+    nothing assessed it is 0, never 100% (the summary says why nothing was assessed)."""
     total = sum(counts.values()) - counts.get(FALSE_POSITIVE, 0)
     if total <= 0:
-        return 1.0
+        return 0.0
     return round((counts.get(MITIGATED, 0) + counts.get(ACCEPTED, 0)) / total, 4)
 
 
@@ -211,34 +234,37 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
     pairs: list[Pair] = []
     for tid, threat in catalog.threats.items():
         # Mitigations that apply on every target are combined once per threat, not per pair.
-        everywhere = tuple(ref.id for ref in threat.mitigations if ref.targets is None)
-        everywhere_strengths = {states[m].strength for m in everywhere}
+        everywhere = [ref for ref in threat.mitigations if ref.targets is None]
+        everywhere_outcome = combine([_link(ref, states[ref.id]) for ref in everywhere])
         restricted = [ref for ref in threat.mitigations if ref.targets is not None]
         for target in mapping[tid]:
-            applicable, strengths = everywhere, everywhere_strengths
+            refs, outcome = everywhere, everywhere_outcome
             if restricted:
-                applicable = tuple(ref.id for ref in threat.mitigations
-                                   if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets))
-                strengths = {states[m].strength for m in applicable}
+                refs = [ref for ref in threat.mitigations
+                        if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets)]
+                outcome = combine([_link(ref, states[ref.id]) for ref in refs])
+            applicable = tuple(ref.id for ref in refs)
             decision = decided.get((tid, target.id))
-            if decision is not None and catalog.decisions[decision].decision == "false_positive":
-                status = FALSE_POSITIVE
-            elif decision is not None and decision in expired:
-                status = EXPIRED
-            elif decision is not None:
-                status = ACCEPTED
-            elif "full" in strengths:
-                status = MITIGATED
-            elif "partial" in strengths:
-                status = PARTIAL
+            if decision is not None:
+                d = catalog.decisions[decision]
+                status = FALSE_POSITIVE if d.decision == "false_positive" else EXPIRED if decision in expired else ACCEPTED
+                basis = "" if status == EXPIRED else DECIDED
+                why = (f"{status}: decision by {d.owner or 'an unnamed owner'}"
+                       + (f", expires {d.expires.isoformat()}" if d.expires else "") + f"; without it: {outcome.reason}")
+                pairs.append(Pair(tid, target, threat.severity, status, applicable, decision, basis, why))
             else:
-                status = UNMITIGATED
-            pairs.append(Pair(tid, target, threat.severity, status, applicable, decision))
+                pairs.append(Pair(tid, target, threat.severity, outcome.status, applicable, None, outcome.basis,
+                                  outcome.reason))
 
     counts, by_threat, by_target, by_stride, by_severity = _tally(pairs, catalog)
+    verified = sum(p.status == MITIGATED and p.basis == VERIFIED for p in pairs)
+    nothing = nothing_assessed(catalog, pairs)
     summary = {"threats": len(catalog.threats), "pairs": len(pairs),
                **{SUMMARY_KEY[s]: counts[s] for s in STATUSES},
-               "coverage": coverage_ratio(counts)}
+               "mitigated_verified": verified, "mitigated_claimed": counts[MITIGATED] - verified,
+               "coverage": coverage_ratio(counts),
+               "verified_coverage": coverage_ratio({**counts, MITIGATED: verified}),
+               "assessed": nothing is None, "nothing_assessed": nothing}
 
     drift = tuple(sorted(mid for mid, s in states.items() if s.drift))
     return Assessment(

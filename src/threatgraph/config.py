@@ -25,6 +25,8 @@ class Policy:
     require_evidence: bool = False
     require_crossing_threats: bool = False
     no_new_unmitigated: bool = False
+    require_verified: bool = False  # a pair counts as mitigated only when its evidence was checked
+    fail_on_nothing_assessed: bool = True  # no (threat, target) pair at all fails instead of passing
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "require_evidence": bool,
     "require_crossing_threats": bool,
     "no_new_unmitigated": bool,
+    "require_verified": bool,
+    "fail_on_nothing_assessed": bool,
 }
 if set(_POLICY_TYPES) != {f.name for f in fields(Policy)}:  # a policy field without its type check
     raise RuntimeError("config._POLICY_TYPES and Policy disagree")

@@ -67,10 +67,29 @@ def fail_on(i: RuleInput) -> list[Violation]:
 
 
 def min_coverage(i: RuleInput) -> list[Violation]:
-    coverage = float(i.assessment.summary["coverage"])
-    if coverage >= i.policy.min_coverage:
+    key = "verified_coverage" if i.policy.require_verified else "coverage"
+    coverage = float(i.assessment.summary[key])
+    if coverage >= i.policy.min_coverage or not i.assessment.summary["assessed"]:
         return []
-    return [Violation("min_coverage", f"coverage {coverage:.1%} is below min_coverage {i.policy.min_coverage:.1%}")]
+    shown = "verified coverage" if i.policy.require_verified else "coverage"
+    return [Violation("min_coverage", f"{shown} {coverage:.1%} is below min_coverage {i.policy.min_coverage:.1%}")]
+
+
+def require_verified(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.require_verified:
+        return []
+    return [Violation("require_verified", f"{p.severity} threat {p.threat} on {p.target.id} is mitigated by claims only: "
+                      f"{', '.join(p.mitigations)} not verified against the source (require_verified)",
+                      *_at(a, "threat", p.threat), subject=p.threat)
+            for p in a.pairs if p.status == "mitigated" and p.basis == "claimed"]
+
+
+def nothing_assessed(i: RuleInput) -> list[Violation]:
+    reason = i.assessment.summary["nothing_assessed"]
+    if reason is None or not i.policy.fail_on_nothing_assessed:
+        return []
+    return [Violation("fail_on_nothing_assessed", f"nothing assessed: {reason} (fail_on_nothing_assessed)")]
 
 
 def expired_acceptance(i: RuleInput) -> list[Violation]:
@@ -147,7 +166,10 @@ def no_new_unmitigated(i: RuleInput) -> list[Violation]:
 
 RULES: tuple[Rule, ...] = (
     Rule("fail_on", "an open pair at or above this severity fails", fail_on),
-    Rule("min_coverage", "coverage below this ratio fails", min_coverage),
+    Rule("fail_on_nothing_assessed", "no (threat, target) pair at all fails instead of reading as covered",
+         nothing_assessed),
+    Rule("min_coverage", "coverage below this ratio fails (verified coverage under require_verified)", min_coverage),
+    Rule("require_verified", "a mitigated pair needs evidence checked against the source", require_verified),
     Rule("fail_on_expired_acceptance", "an acceptance past its expiry fails", expired_acceptance),
     Rule("fail_on_drift", "an implemented mitigation whose evidence no longer holds fails", drift),
     Rule("require_evidence", "an implemented or partial mitigation needs passing evidence", require_evidence),

@@ -14,13 +14,20 @@ MITIGATED, PARTIAL, UNMITIGATED = "mitigated", "partially-mitigated", "unmitigat
 ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-positive"
 # Least covered first: the order every "worst status" uses (a diagram node, a matrix cell).
 STATUSES = (UNMITIGATED, EXPIRED, PARTIAL, MITIGATED, ACCEPTED, FALSE_POSITIVE)
-STATUS_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, MITIGATED: 2, ACCEPTED: 3, FALSE_POSITIVE: 4}
+# How a mitigated pair is shown when it rests on declarations only: never in the verified colour.
+CLAIMED = "mitigated-claimed"
+STATUS_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, CLAIMED: 2, MITIGATED: 3, ACCEPTED: 4, FALSE_POSITIVE: 5}
 OPEN_STATUSES = frozenset({UNMITIGATED, EXPIRED})
 NO_STATUS = "none"  # nothing mapped
 
 
 def status_rank(status: str) -> int:
     return STATUS_RANK.get(status, len(STATUS_RANK) + 1)
+
+
+def shown_status(status: str, basis: str) -> str:
+    """The status as diagrams and the site colour it: a claimed-only mitigated pair is CLAIMED."""
+    return CLAIMED if status == MITIGATED and basis == "claimed" else status
 
 
 def worst_status(statuses: Iterable[str]) -> str:

@@ -36,9 +36,13 @@ class References(_Strict):
 
 
 class MitigationRef(_Strict):
-    """A mitigation that addresses a threat, optionally only on some of its targets."""
+    """A mitigation that addresses a threat, optionally only on some of its targets, with what it
+    does against this threat's technique (threatgraph.defence: prevents, layer, detects)."""
 
     id: Ident
+    role: Literal["prevents", "layer", "detects"] = Field(
+        default="layer", description="prevents: stops this technique on its own; layer (default): one of several "
+        "defences that stop it together (all must hold); detects: notices it after the fact, never mitigates")
     targets: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
         default=None, description="only these target ids (glob patterns allowed); default: all")
 

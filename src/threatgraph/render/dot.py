@@ -20,7 +20,17 @@ import graphviz
 from threatgraph.assess import Assessment
 from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
-from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, STATUS_RANK, UNMITIGATED
+from threatgraph.vocabulary import (
+    ACCEPTED,
+    CLAIMED,
+    EXPIRED,
+    FALSE_POSITIVE,
+    MITIGATED,
+    PARTIAL,
+    STATUS_RANK,
+    UNMITIGATED,
+    shown_status,
+)
 from threatgraph.vocabulary import worst_status as worst
 
 
@@ -36,11 +46,13 @@ PALETTE = {
     EXPIRED: ("#fde2e1", "#c0392b"),
     PARTIAL: ("#fff1d6", "#d68910"),
     MITIGATED: ("#ddf3e4", "#1e8449"),
+    CLAIMED: ("#f4f8e8", "#8a9a5b"),
     ACCEPTED: ("#dde9f7", "#2e6da4"),
     FALSE_POSITIVE: ("#eeeeee", "#7f8c8d"),
     "none": ("#ffffff", "#566573"),
 }
-LEGEND = ((UNMITIGATED, "unmitigated"), (PARTIAL, "partially mitigated"), (MITIGATED, "mitigated"),
+LEGEND = ((UNMITIGATED, "unmitigated"), (PARTIAL, "partially mitigated"), (CLAIMED, "mitigated, claimed only"),
+          (MITIGATED, "mitigated, verified"),
           (ACCEPTED, "accepted"), ("none", "no threat mapped"))
 _RANK = STATUS_RANK
 SHAPES = {"process": "ellipse", "set_of_processes": "doublecircle", "lambda": "ellipse",
@@ -58,7 +70,7 @@ def worst_status(a: Assessment) -> dict[str, str]:
     """Per target id, the least covered status of the pairs on it."""
     by_target: dict[str, list[str]] = {}
     for p in a.pairs:
-        by_target.setdefault(p.target.id, []).append(p.status)
+        by_target.setdefault(p.target.id, []).append(shown_status(p.status, p.basis))
     return {target: worst(statuses) for target, statuses in by_target.items()}
 
 

@@ -19,12 +19,12 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
         return {"type": "threat", "id": ident, "title": t.title, "severity": t.severity,
                 "stride": list(t.stride), "declared_at": f"{w.file}:{w.line}",
                 "selectors": [{next(iter(i)): describe(next(iter(i.values())))} for i in t.applies_to],
-                "mitigations": [{"id": r.id, "status": c.mitigations[r.id].status,
+                "mitigations": [{"id": r.id, "role": r.role, "status": c.mitigations[r.id].status,
                                  "evidence": a.mitigation_states[r.id].evidence_state,
                                  "drift": a.mitigation_states[r.id].drift,
                                  "only": r.targets} for r in t.mitigations],
-                "targets": [{"id": p.target.id, "kind": p.target.kind, "status": p.status,
-                             "mitigations": list(p.mitigations),
+                "targets": [{"id": p.target.id, "kind": p.target.kind, "status": p.status, "basis": p.basis,
+                             "reason": p.reason, "mitigations": list(p.mitigations),
                              "decision": _decision(a, p.decision)} for p in a.pairs_of_threat(ident)]}
     if ident in c.mitigations:
         mit = c.mitigations[ident]
@@ -38,7 +38,8 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
         return {"type": target.kind if target.kind in ("flow", "boundary") else "element", "id": ident,
                 "name": target.name, "kind": target.kind,
                 "threats": [{"id": p.threat, "title": c.threats[p.threat].title, "severity": p.severity,
-                             "status": p.status, "mitigations": list(p.mitigations),
+                             "status": p.status, "basis": p.basis, "reason": p.reason,
+                             "mitigations": list(p.mitigations),
                              "decision": _decision(a, p.decision)} for p in a.pairs_on(ident)]}
     return None
 
@@ -69,15 +70,16 @@ def render_text(data: dict[str, Any]) -> str:
         for sel in data["selectors"]:
             for what, text in sel.items():
                 lines.append(f"    {what}: {v(text)}")
-        lines.append("  mitigations:")
-        for mref in data["mitigations"] or [{"id": "(none)", "status": "", "evidence": "", "drift": False, "only": None}]:
+        lines.append("  mitigations:" if data["mitigations"] else "  mitigations: none linked")
+        for mref in data["mitigations"]:
             extra = " DRIFT" if mref["drift"] else ""
             only = f" (only on {', '.join(mref['only'])})" if mref.get("only") else ""
-            lines.append(f"    {v(mref['id'])}: {mref['status']}, evidence {mref['evidence']}{extra}{v(only)}")
+            lines.append(f"    {v(mref['id'])} ({mref['role']}): {mref['status']}, evidence {mref['evidence']}{extra}{v(only)}")
         lines.append("  targets:")
         for t in data["targets"]:
             dec = f" — {t['decision']['decision']} by {v(str(t['decision']['owner']))}" if t["decision"] else ""
             lines.append(f"    {t['status']:<20} {t['kind']:<8} {v(t['id'])}{dec}")
+            lines.append(f"      {v(t['reason'])}")
     elif data["type"] == "mitigation":
         lines.append(f"mitigation {v(data['id'])}: {v(data['title'])} [declared {data['status']}]")
         lines.append(f"  evidence: {data['evidence_state']}{' — DRIFT' if data['drift'] else ''}")
@@ -96,6 +98,5 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append("  no threat lands here")
         for t in data["threats"]:
             lines.append(f"  {t['status']:<20} {t['severity']:<8} {v(t['id'])} {v(t['title'])}")
-            if t["mitigations"]:
-                lines.append(f"    mitigations: {', '.join(v(x) for x in t['mitigations'])}")
+            lines.append(f"    {v(t['reason'])}")
     return "\n".join(lines) + "\n"

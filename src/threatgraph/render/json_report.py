@@ -20,10 +20,11 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
             "likelihood": t.likelihood, "impact": t.impact,
             "references": t.references.model_dump(mode="json"),
             "mitigations": [r.id for r in t.mitigations],
+            "links": [{"mitigation": r.id, "role": r.role, "targets": r.targets} for r in t.mitigations],
             "location": _where(c.loc("threat", tid)),
             "targets": [{"kind": p.target.kind, "id": p.target.id, "element_kind": p.target.element_kind,
-                         "status": p.status, "mitigations": list(p.mitigations),
-                         "decision": p.decision}
+                         "status": p.status, "basis": p.basis, "reason": p.reason,
+                         "mitigations": list(p.mitigations), "decision": p.decision}
                         for p in a.pairs_of_threat(tid)],
         })
     mitigations = []
@@ -32,6 +33,7 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         mitigations.append({
             "id": mid, "title": mit.title, "type": mit.type, "status": mit.status,
             "evidence_state": s.evidence_state, "strength": s.strength, "drift": s.drift, "note": s.note,
+            "verified": s.verified,
             "location": _where(c.loc("mitigation", mid)),
             "evidence": [r.to_json() for r in s.evidence],
         })

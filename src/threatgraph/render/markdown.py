@@ -5,6 +5,7 @@ from __future__ import annotations
 from threatgraph.assess import SUMMARY_KEY, Assessment
 from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
+from threatgraph.render.text import coverage_sentence
 from threatgraph.vocabulary import STATUSES
 
 ICON = {"mitigated": "✅", "partially-mitigated": "🟡", "unmitigated": "❌", "accepted": "🔵",
@@ -23,8 +24,8 @@ def render(a: Assessment, title: str | None = None) -> str:  # noqa: C901 - comp
     out.append(f"# {md(title or 'Threat coverage: ' + a.model.name)}")
     out.append("")
     verdict = "**passed**" if a.passed else f"**failed** ({len(a.violations)} violation(s))"
-    out.append(f"Policy: {verdict}. Coverage: **{s['coverage']:.1%}** of {s['pairs']} (threat, target) pairs "
-               f"over {s['threats']} threats; evidence: "
+    out.append(f"Policy: {verdict}. Coverage of {s['pairs']} (threat, target) pairs over {s['threats']} threats: "
+               f"**{md(coverage_sentence(a))}**. Evidence: "
                + (md(a.source_label) if a.source_label else "unverified (no source given)") + ".")
     out.append("")
     out.append(_row(["status", "pairs"]))

@@ -89,12 +89,38 @@ def _pair_result(a: Assessment, p: Pair, drifted: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": p.threat, "level": LEVEL[p.severity], "message": {"text": _text(text)},
         "locations": locations[:1], "partialFingerprints": {"threatgraph/pair/v1": _fingerprint(p.threat, p.target.id)},
-        "properties": {"status": p.status, "kind": kind, "target": _text(p.target.id), "targetKind": p.target.kind,
-                       "mitigations": list(p.mitigations)},
+        "properties": {"status": p.status, "basis": p.basis, "reason": _text(p.reason), "kind": kind,
+                       "target": _text(p.target.id), "targetKind": p.target.kind, "mitigations": list(p.mitigations)},
     }
     if locations[1:] or related:
         result["relatedLocations"] = [{"id": i + 1, **loc} for i, loc in enumerate(locations[1:])] + related
     return result
+
+
+def _drift_results(a: Assessment) -> list[dict[str, Any]]:
+    """Every control that stopped holding is its own finding, whatever it does to pair statuses
+    (other layers may still hold a pair partially): located at the failing evidence line, with
+    the mitigation's catalog line related."""
+    out = []
+    for mid in a.drift:
+        s = a.mitigation_states[mid]
+        locations = _failed_evidence(a, mid)
+        w = a.catalog.loc("mitigation", mid)
+        declared = _location(w.file, w.line, PROJECT, f"mitigation {mid} declared {s.declared} here")
+        if not locations:
+            locations = [declared]
+        threats = sorted({p.threat for p in a.pairs if mid in p.mitigations})
+        out.append({
+            "ruleId": "threatgraph.drift", "level": "error",
+            "message": {"text": _text(f"control {mid} stopped holding: declared {s.declared}, but its evidence "
+                                      f"{'fails' if s.evidence_state == 'fail' else 'could not be checked'}; "
+                                      f"threats relying on it: {', '.join(threats) or 'none'}")},
+            "locations": locations[:1],
+            "relatedLocations": [{"id": i + 1, **loc} for i, loc in enumerate([*locations[1:], declared])],
+            "partialFingerprints": {"threatgraph/drift/v1": _fingerprint(mid)},
+            "properties": {"mitigation": mid, "declared": s.declared, "threats": threats},
+        })
+    return out
 
 
 def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
@@ -119,6 +145,14 @@ def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
 
 
 SPECIAL = {
+    "threatgraph.drift": {
+        "id": "threatgraph.drift", "name": "ControlStoppedHolding",
+        "shortDescription": {"text": "A mitigation declared present no longer holds in the source"},
+        "help": {"text": "The mitigation's evidence fails (or cannot be checked) in the target's source. Every such "
+                         "control is reported, also when other layers keep the threats it addresses partly "
+                         "mitigated. Restore the control, or update the catalog if it moved or was removed."},
+        "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "7.0", "tags": ["security"]},
+    },
     "threatgraph.invariant": {
         "id": "threatgraph.invariant", "name": "BrokenInvariant",
         "shortDescription": {"text": "An architecture invariant declared in the model does not hold"},
@@ -142,6 +176,7 @@ def document(a: Assessment) -> dict[str, Any]:
         drifted = sorted(m for m in p.mitigations if a.mitigation_states[m].drift)
         if p.status in (UNMITIGATED, EXPIRED) or (drifted and p.status != MITIGATED):
             results.append(_pair_result(a, p, drifted))
+    results += _drift_results(a)
     an = a.analysis
     if an is not None:
         decl = a.model.declarations
@@ -179,7 +214,8 @@ def document(a: Assessment) -> dict[str, Any]:
                                 "rules": _rules(a, rule_ids)}},
             "originalUriBaseIds": base_ids,
             "results": results,
-            "properties": {"coverage": a.summary["coverage"], "policyPassed": a.passed},
+            "properties": {"coverage": a.summary["coverage"], "verifiedCoverage": a.summary["verified_coverage"],
+                           "assessed": a.summary["assessed"], "policyPassed": a.passed},
         }],
     }
 

@@ -18,6 +18,20 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
 
+def coverage_sentence(a: Assessment) -> str:
+    """Verified and claimed coverage side by side, or why nothing was assessed (never 100%)."""
+    s = a.summary
+    if not s["assessed"]:
+        return f"nothing assessed: {s['nothing_assessed']}"
+    where = "evidence checked against the source" if a.source_label else "no source given: nothing is verified"
+    return (f"{s['coverage']:.1%} covered, {s['verified_coverage']:.1%} verified or decided ({where}); "
+            f"mitigated pairs: {s['mitigated_verified']} verified, {s['mitigated_claimed']} claimed only")
+
+
+def _coverage_line(a: Assessment) -> str:
+    return f"  coverage   {coverage_sentence(a)}"
+
+
 def render(a: Assessment, colour: bool = False) -> str:
     s = a.summary
     lines = [f"threatgraph: {visible(a.model.name)}",
@@ -29,7 +43,7 @@ def render(a: Assessment, colour: bool = False) -> str:
              f"  pairs      {s['pairs']}: {s['mitigated']} mitigated, {s['partially_mitigated']} partial, "
              f"{s['unmitigated']} unmitigated, {s['accepted']} accepted, {s['accepted_expired']} expired, "
              f"{s['false_positive']} false positive",
-             f"  coverage   {s['coverage']:.1%}"]
+             _coverage_line(a)]
     open_pairs = sorted((p for p in a.pairs if p.status in (UNMITIGATED, EXPIRED)),
                         key=lambda p: (-severity_rank(p.severity), p.threat, p.target.id))
     if open_pairs:

@@ -23,9 +23,10 @@ from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
 from threatgraph.render import dot
 from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
+from threatgraph.render.text import coverage_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
-from threatgraph.vocabulary import STATUSES, worst_status
+from threatgraph.vocabulary import STATUSES, shown_status, worst_status
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
 LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000
@@ -230,8 +231,12 @@ class SiteWriter:
         out = [_front(m.name, wide=True), f"# {md(m.name)}\n", md_block(m.description) + "\n" if m.description else ""]
         verdict = "passed" if a.passed else f"failed ({len(a.violations)} violations)"
         source = md(a.source_label) if a.source_label else "unverified (no source given)"
-        out.append(f"**Policy {verdict}.** Coverage **{s['coverage']:.1%}** of {s['pairs']} (threat, target) pairs "
-                   f"over {s['threats']} threats. Evidence: {source}.\n")
+        out.append(f"**Policy {verdict}.** Coverage of {s['pairs']} (threat, target) pairs over {s['threats']} "
+                   f"threats: **{md(coverage_sentence(a))}**. Evidence: {source}.\n")
+        if not a.source_label:
+            out.append('!!! warning "Nothing on this site was verified against the source"\n'
+                       "    Every mitigated pair rests on the catalog's declarations alone (shown as *claimed*). "
+                       "Build with `--source` (and `--source-ref`) to check each mitigation's evidence.\n")
         out += [_row(["status", "pairs"]), _row(["---", "---:"])]
         out += [_row([_status(st), str(s[SUMMARY_KEY[st]])]) for st in STATUSES]
         out.append("")
@@ -532,7 +537,7 @@ class SiteWriter:
             for p in a.pairs:
                 k = (p.threat, zone[(p.threat, p.target.id)])
                 counts[k] += 1
-                statuses[k].append(p.status)
+                statuses[k].append(shown_status(p.status, p.basis))
             worst = {k: worst_status(v) for k, v in statuses.items()}  # the diagrams' order, not its own
             header = ["threat", *cols]
             cells = [[self.hlink("threat", tid), *(
@@ -542,7 +547,8 @@ class SiteWriter:
                     "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
                     + legend + "\n\n" + self.table(header, cells))
         targets = sorted({p.target.id for p in a.pairs})
-        cell = {(p.threat, p.target.id): f'<span class="tg-cell tg-{p.status}" title="{p.status}">{p.status[:1].upper()}</span>'
+        cell = {(p.threat, p.target.id): f'<span class="tg-cell tg-{shown_status(p.status, p.basis)}" '
+                f'title="{html_text(p.reason)}">{p.status[:1].upper()}</span>'
                 for p in a.pairs}
         out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n",
                "Rows are threats, columns the flows and elements they land on. " + legend + "\n",

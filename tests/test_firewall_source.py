@@ -1,0 +1,47 @@
+"""The firewall's verdicts against its real source, at the two commits the project tracks. The
+source is not part of this repository: set THREATGRAPH_FIREWALL_REPO to a clone of
+github/gh-aw-firewall (with commits b8596445 and f5509576) to run these; they skip otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+FIREWALL = os.environ.get("THREATGRAPH_FIREWALL_REPO")
+pytestmark = pytest.mark.skipif(not FIREWALL or not (Path(FIREWALL) / ".git").exists() and not
+                                (Path(FIREWALL) / "HEAD").exists(),
+                                reason="set THREATGRAPH_FIREWALL_REPO to a clone of github/gh-aw-firewall")
+
+
+def _check(rev: str, fmt: str) -> dict:
+    r = subprocess.run([sys.executable, "-m", "threatgraph", "check", "--source", str(FIREWALL), "--source-ref", rev,
+                        "--format", fmt], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(r.stdout)
+
+
+def test_at_b8596445_no_container_escape_on_the_agent_is_mitigated():
+    doc = _check("b8596445", "json")
+    seccomp = next(m for m in doc["mitigations"] if m["id"] == "C-SECCOMP-DEFAULT")
+    apparmor = next(m for m in doc["mitigations"] if m["id"] == "C-AGENT-APPARMOR")
+    assert seccomp["status"] == "partial" and apparmor["status"] == "absent"  # the seed review's two findings
+    escapes = [t for t in doc["threats"] if "T15" in t["id"] or t["id"].startswith(("SEED-SECCOMP", "SEED-APPARMOR"))]
+    on_agent = [x for t in escapes for x in t["targets"] if x["id"] == "agent"]
+    assert on_agent and all(x["status"] != "mitigated" for x in on_agent)
+
+
+def test_at_f5509576_every_control_that_stopped_holding_has_its_own_sarif_result():
+    doc = _check("f5509576", "json")
+    sarif = _check("f5509576", "sarif")
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "threatgraph.drift"]
+    assert doc["drift"] and sorted(r["properties"]["mitigation"] for r in results) == sorted(doc["drift"])
+    for r in results:
+        loc = r["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] and loc.get("region", {}).get("startLine", 0) >= 1
