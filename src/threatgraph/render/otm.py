@@ -79,14 +79,18 @@ def document(a: Assessment) -> dict[str, Any]:
         mitigations.append({"id": mid, "name": mit.title, "description": mit.description,
                             "riskReduction": {"full": 100, "partial": 50}.get(st.strength, 0),
                             "attributes": {"type": mit.type, "status": mit.status, "evidence": st.evidence_state,
-                                           "drift": st.drift}})
+                                           "verified": st.verified, "drift": st.drift}})
     assets = [{"id": d.id, "name": d.name, "description": d.description,
                "risk": {"confidentiality": CIA[d.classification], "integrity": 50, "availability": 50}}
               for d in m.data.values()]
     return {"otmVersion": "0.2.0",
             "project": {"name": m.name, "id": "threatgraph-" + "".join(ch if ch.isalnum() else "-" for ch in m.name.lower())[:60],
                         "description": m.description,
-                        "attributes": {"coverage": a.summary["coverage"], "policyPassed": a.passed}},
+                        "attributes": {"coverage": a.summary["coverage"],
+                                       "verifiedCoverage": a.summary["verified_coverage"],
+                                       "mitigatedVerified": a.summary["mitigated_verified"],
+                                       "mitigatedClaimed": a.summary["mitigated_claimed"],
+                                       "assessed": a.summary["assessed"], "policyPassed": a.passed}},
             "assets": assets, "trustZones": zones, "components": components, "dataflows": flows,
             "threats": threats, "mitigations": mitigations}
 
