@@ -45,3 +45,14 @@ def test_at_f5509576_every_control_that_stopped_holding_has_its_own_sarif_result
     for r in results:
         loc = r["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"]["uri"] and loc.get("region", {}).get("startLine", 0) >= 1
+
+
+def test_at_f5509576_only_controls_that_really_changed_drift():
+    """Checked by hand against the source (issue 16): of the 12 drifts the regex evidence reported,
+    9 were locators that broke when code moved; these 3 are real losses."""
+    assert sorted(_check("f5509576", "json")["drift"]) == [
+        "C-AGENT-RESOURCE-LIMITS",  # default memory cap 4g -> 6g and swap unlimited (memswap_limit '-1')
+        "C-APIPROXY-EGRESS-SCOPED",  # Squid gained `http_access allow from_api_proxy`
+        "C-HOST-IPV6-FILTER",  # the IPv6 chain lost its final reject
+    ]
+    assert _check("b8596445", "json")["drift"] == []

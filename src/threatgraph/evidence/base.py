@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -90,6 +91,29 @@ def path_checks(item: dict[str, Any], key: str = "path") -> list[tuple[tuple[Any
     why = check_relative(value) or glob_problem(value)
     return [((key,), f"path '{value}': {why}", "paths are relative to the source root, with / between folders")] \
         if why else []
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in this (main) thread when pure-Python work runs past `seconds`; a no-op
+    off the main thread or without SIGALRM (the document's size cap still bounds the work)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def line_of(text: str, offset: int) -> int:
