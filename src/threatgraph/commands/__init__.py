@@ -3,7 +3,7 @@ without argv). To add a command: a module here exporting COMMAND, and one line i
 
 from __future__ import annotations
 
-from threatgraph.commands import build, check, diff, explain, export, listing, paths, report, schema, site
+from threatgraph.commands import build, check, diff, explain, export, history, listing, paths, report, schema, site
 from threatgraph.commands.base import Command
 
 COMMANDS: dict[str, Command] = {c.name: c for c in (
@@ -16,5 +16,6 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     paths.COMMAND,
     export.COMMAND,
     diff.COMMAND,
+    history.COMMAND,
     schema.COMMAND,
 )}

@@ -47,6 +47,11 @@ DIFF = _table(
     Format("json", "threatgraph.diff:render_json", "the same, as JSON"),
     Format("markdown", "threatgraph.diff:render_markdown", "the same, as Markdown (a pull-request comment)"),
 )
+HISTORY = _table(
+    Format("text", "history:render_text", "each mitigation's flips with commit, date and subject"),
+    Format("json", "history:render_json", "the same, as JSON"),
+    Format("markdown", "history:render_markdown", "the same, as a Markdown table"),
+)
 EXPORT = _table(
     Format("json", "export:render_json", "networkx node-link JSON of the model graph"),
     Format("graphml", "export:render_graphml", "GraphML of the model graph"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, path_checks
-from threatgraph.evidence.glob import compile_glob, glob_problem
+from threatgraph.evidence.glob import glob_problem
 from threatgraph.evidence.source import SourceError, SourceTree
 
 # Languages ast-grep-py ships, by the file endings that imply them (an unknown name would crash
@@ -76,11 +76,9 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
     proves = item.get("proves", "")
     expect_match = item.get("expect", "match") == "match"
     try:
-        files = source.select(item["path"])
+        files = source.select_excluding(item["path"], item.get("exclude", []))
     except SourceError as exc:
         return EvidenceResult(ERROR, "ast_grep", proves, item["path"], None, str(exc))
-    excluded = [compile_glob(x) for x in item.get("exclude", [])]
-    files = [f for f in files if not any(g.match(f) for g in excluded)]
     if not files:
         return EvidenceResult(ERROR, "ast_grep", proves, item["path"], None, f"no file matches '{item['path']}'")
     config = _config(item)
@@ -96,10 +94,17 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
             errors.append(str(exc))
             continue
         searched += 1
-        node = SgRoot(text, lang).root().find(config=config)
-        if node is not None:
-            line = node.range().start.line + 1
-            snippet = node.text().splitlines()[0][:120] if node.text() else ""
+
+        def search(text: str = text, lang: str = lang, rel: str = rel) -> tuple[int, str] | None:
+            # one parse per file version, shared by every rule that searches it
+            root = runner.searched(("ast_grep_tree", lang, rel), text, lambda: SgRoot(text, lang).root())
+            node = root.find(config=config)
+            return None if node is None else (node.range().start.line + 1, node.text())
+
+        found = runner.searched(("ast_grep", repr(config), lang, rel), text, search)
+        if found is not None:
+            line, matched = found
+            snippet = matched.splitlines()[0][:120] if matched else ""
             if expect_match:
                 return EvidenceResult(PASS, "ast_grep", proves, rel, line, f"matched: {snippet}")
             return EvidenceResult(FAIL, "ast_grep", proves, rel, line, f"forbidden structure found: {snippet}")

@@ -63,6 +63,22 @@ class Runner:
         self.kinds = kinds
         self.regex_timeout = regex_timeout
         self.parsed: dict[tuple[str, str], Any] = {}
+        # per-file search results, keyed by what was searched for and the file; valid while the
+        # file's text is the same object (a history replay drops a file's text when it changes)
+        self.memo: dict[tuple[Any, ...], tuple[str, Any]] = {}
+
+    def searched(self, key: tuple[Any, ...], text: str, search: Callable[[], Any]) -> Any:
+        hit = self.memo.get(key)
+        if hit is not None and hit[0] is text:
+            return hit[1]
+        found = search()
+        self.memo[key] = (text, found)
+        return found
+
+    def forget(self, paths: set[str]) -> None:
+        """Drop what was parsed from `paths` (they changed)."""
+        for key in [k for k in self.parsed if k[1] in paths]:
+            del self.parsed[key]
 
     def run(self, item: dict[str, Any]) -> EvidenceResult:
         kind = self.kinds[item["kind"]]

@@ -128,7 +128,13 @@ class Glob:
     def match(self, path: str) -> bool:
         if self.literal:
             return path == self.pattern
-        return _wildcard(self.segments, path.split("/"), _DEEP, _segment_matches)
+        return _matches(self, path)
+
+
+@lru_cache(maxsize=1 << 18)
+def _matches(glob: Glob, path: str) -> bool:
+    """Memoised: a history replay asks the same (glob, path) questions at every commit."""
+    return _wildcard(glob.segments, path.split("/"), _DEEP, _segment_matches)
 
 
 def _collapse(seg: str) -> Segment:

@@ -10,7 +10,7 @@ import re as stdlib_re
 from typing import Any
 
 from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of, path_checks
-from threatgraph.evidence.glob import compile_glob, glob_problem
+from threatgraph.evidence.glob import glob_problem
 from threatgraph.evidence.source import SourceError, SourceTree
 
 _FLAGS = {"multiline": 8, "ignorecase": 2, "dotall": 16}  # regex.MULTILINE, IGNORECASE, DOTALL
@@ -76,11 +76,9 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
     proves = item.get("proves", "")
     expect_match = item.get("expect", "match") == "match"
     try:
-        files = source.select(item["path"])
+        files = source.select_excluding(item["path"], item.get("exclude", []))
     except SourceError as exc:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, str(exc))
-    excluded = [compile_glob(x) for x in item.get("exclude", [])]
-    files = [f for f in files if not any(rx.match(f) for rx in excluded)]
     if not files:
         return EvidenceResult(ERROR, "regex", proves, item["path"], None, f"no file matches '{item['path']}'")
     compiled = compile_pattern(item)
@@ -95,14 +93,21 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
             errors.append(str(exc))
             continue
         searched += 1
-        try:
-            m = compiled.search(text, timeout=runner.regex_timeout)
-        except TimeoutError:
+
+        def search(text: str = text) -> tuple[int, str] | None | str:
+            try:
+                found = compiled.search(text, timeout=runner.regex_timeout)
+            except TimeoutError:
+                return "timeout"
+            return None if found is None else (found.start(), found.group(0))
+
+        m = runner.searched(("regex", item["pattern"], tuple(item.get("flags", ["multiline"])), rel), text, search)
+        if m == "timeout":
             return EvidenceResult(ERROR, "regex", proves, rel, None,
                                   f"pattern timed out after {runner.regex_timeout}s (catastrophic backtracking?)")
         if m is not None:
-            line = line_of(text, m.start())
-            snippet = m.group(0).splitlines()[0][:120] if m.group(0) else ""
+            line = line_of(text, m[0])
+            snippet = m[1].splitlines()[0][:120] if m[1] else ""
             if expect_match:
                 return EvidenceResult(PASS, "regex", proves, rel, line, f"matched: {snippet}")
             return EvidenceResult(FAIL, "regex", proves, rel, line, f"forbidden pattern found: {snippet}")

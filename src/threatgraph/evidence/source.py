@@ -56,6 +56,7 @@ class SourceTree:
     def __init__(self) -> None:
         self._cache: dict[str, bytes] = {}
         self._text: dict[str, str] = {}
+        self._selected: dict[str, list[str]] = {}  # glob -> files, while the file set is unchanged
         self.reads = 0
 
     def files(self) -> list[str]:  # pragma: no cover - overridden
@@ -74,11 +75,25 @@ class SourceTree:
             raise SourceError(problem)
         if not _GLOB_CHARS.search(path):
             return [path] if self._exists(path) else []
+        hit = self._selected.get(path)
+        if hit is not None:
+            return hit
         try:
             glob = compile_glob(path)
         except GlobError as exc:
             raise SourceError(f"glob '{path}': {exc}") from None
-        return [f for f in self.files() if glob.match(f)]
+        found = self._selected[path] = [f for f in self.files() if glob.match(f)]
+        return found
+
+    def select_excluding(self, path: str, exclude: list[str]) -> list[str]:
+        """`select(path)` less the files any `exclude` glob matches (cached like select)."""
+        key = "\x00".join([path, *exclude])
+        hit = self._selected.get(key)
+        if hit is not None:
+            return hit
+        excluded = [compile_glob(x) for x in exclude]
+        found = self._selected[key] = [f for f in self.select(path) if not any(g.match(f) for g in excluded)]
+        return found
 
     def read(self, rel: str) -> bytes:
         if rel not in self._cache:
