@@ -81,6 +81,12 @@ def mkproj(root: Path, path: str = "conf/a.conf", pattern: str = "enabled", mode
     return root
 
 
+def one_item(root: Path, item: str) -> None:
+    """Replace the project's mitigation with one implemented mitigation holding this evidence item."""
+    (root / "mitigations/m.yaml").write_text("mitigations:\n  - {id: M-CONF, title: c, status: implemented, "
+                                             f"evidence: [{item}]}}\n")
+
+
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120,
         stdin: int | None = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
     """threatgraph in a fresh process, as CI runs it (real stdout, real exit code)."""
@@ -179,14 +185,7 @@ def test_hostile_globs_finish_quickly_on_a_deep_tree(tmp_path):
 
 def test_firewall_tree_with_the_reported_glob(run, tmp_path):
     root = mkproj(tmp_path / "p")
-    (root / "mitigations/m.yaml").write_text(textwrap.dedent('''
-        mitigations:
-          - id: M-CONF
-            title: c
-            status: implemented
-            evidence:
-              - {kind: file_exists, proves: p, path: "**?**?**?**?**?**?**?**?Q"}
-    '''))
+    one_item(root, '{kind: file_exists, proves: p, path: "**?**?**?**?**?**?**?**?Q"}')
     r = cli("check", "--source", str(REPO), cwd=root, timeout=60)
     assert r.returncode == 1 and "Traceback" not in r.stderr
 
@@ -438,14 +437,7 @@ def test_diff_with_a_symlink_outside_the_project(tmp_path, run):
 def test_huge_json_integer_is_an_error_result(tmp_path, run):
     root = mkproj(tmp_path / "p")
     (root / "src/conf/n.json").write_text('{"a": ' + "9" * 5000 + "}")
-    (root / "mitigations/m.yaml").write_text(textwrap.dedent('''
-        mitigations:
-          - id: M-CONF
-            title: c
-            status: implemented
-            evidence:
-              - {kind: json_pointer, proves: p, path: conf/n.json, pointer: /a, exists: true}
-    '''))
+    one_item(root, '{kind: json_pointer, proves: p, path: conf/n.json, pointer: /a, exists: true}')
     r = run("check", "--format", "json", cwd=root)
     assert r.code == 1
     item = evidence_of(json.loads(r.out))

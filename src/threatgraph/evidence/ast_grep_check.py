@@ -11,8 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, path_checks
-from threatgraph.evidence.glob import glob_problem
+from threatgraph.evidence.base import (
+    ERROR,
+    FAIL,
+    PASS,
+    EvidenceKind,
+    EvidenceResult,
+    Runner,
+    exclude_checks,
+    path_checks,
+    searched_files,
+)
 from threatgraph.evidence.source import SourceError, SourceTree
 
 # Languages ast-grep-py ships, by the file endings that imply them (an unknown name would crash
@@ -45,11 +54,7 @@ def _config(item: dict[str, Any]) -> Any:  # ast_grep_py.Config, a TypedDict bui
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
     out = path_checks(item)
-    excludes = item.get("exclude", [])
-    for n, pattern in enumerate(excludes if isinstance(excludes, list) else []):
-        why = glob_problem(pattern) if isinstance(pattern, str) else None
-        if why:
-            out.append((("exclude", n), f"exclude glob '{pattern}': {why}", "globs: * ? [abc] and ** for folders"))
+    out += exclude_checks(item)
     lang = item.get("language")
     if lang is not None and lang not in LANGUAGES:
         out.append((("language",), f"unknown language '{lang}'", "one of: " + ", ".join(sorted(LANGUAGES))))
@@ -75,12 +80,9 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
 
     proves = item.get("proves", "")
     expect_match = item.get("expect", "match") == "match"
-    try:
-        files = source.select_excluding(item["path"], item.get("exclude", []))
-    except SourceError as exc:
-        return EvidenceResult(ERROR, "ast_grep", proves, item["path"], None, str(exc))
-    if not files:
-        return EvidenceResult(ERROR, "ast_grep", proves, item["path"], None, f"no file matches '{item['path']}'")
+    files = searched_files("ast_grep", item, source)
+    if isinstance(files, EvidenceResult):
+        return files
     config = _config(item)
     searched, errors = 0, []
     for rel in files:

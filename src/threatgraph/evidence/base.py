@@ -132,5 +132,31 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+def exclude_checks(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    """The static check of an `exclude` list of globs, shared by the kinds that search files."""
+    from threatgraph.evidence.glob import glob_problem
+
+    excludes = item.get("exclude", [])
+    out = []
+    for n, pattern in enumerate(excludes if isinstance(excludes, list) else []):
+        why = glob_problem(pattern) if isinstance(pattern, str) else None
+        if why:
+            out.append((("exclude", n), f"exclude glob '{pattern}': {why}", "globs: * ? [abc] and ** for folders"))
+    return out
+
+
+def searched_files(kind: str, item: dict[str, Any], source: SourceTree) -> list[str] | EvidenceResult:
+    """The files a searching kind reads (`path` less `exclude`), or the error result when none."""
+    from threatgraph.evidence.source import SourceError
+
+    try:
+        files = source.select_excluding(item["path"], item.get("exclude", []))
+    except SourceError as exc:
+        return EvidenceResult(ERROR, kind, item.get("proves", ""), item["path"], None, str(exc))
+    if not files:
+        return EvidenceResult(ERROR, kind, item.get("proves", ""), item["path"], None, f"no file matches '{item['path']}'")
+    return files
+
+
 def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1

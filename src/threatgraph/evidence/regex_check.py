@@ -9,8 +9,18 @@ from __future__ import annotations
 import re as stdlib_re
 from typing import Any
 
-from threatgraph.evidence.base import ERROR, FAIL, PASS, EvidenceKind, EvidenceResult, Runner, line_of, path_checks
-from threatgraph.evidence.glob import glob_problem
+from threatgraph.evidence.base import (
+    ERROR,
+    FAIL,
+    PASS,
+    EvidenceKind,
+    EvidenceResult,
+    Runner,
+    exclude_checks,
+    line_of,
+    path_checks,
+    searched_files,
+)
 from threatgraph.evidence.source import SourceError, SourceTree
 
 _FLAGS = {"multiline": 8, "ignorecase": 2, "dotall": 16}  # regex.MULTILINE, IGNORECASE, DOTALL
@@ -47,11 +57,7 @@ def pattern_problem(item: dict[str, Any]) -> str | None:
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
     out = path_checks(item)
-    excludes = item.get("exclude", [])
-    for n, pattern in enumerate(excludes if isinstance(excludes, list) else []):
-        why = glob_problem(pattern) if isinstance(pattern, str) else None
-        if why:
-            out.append((("exclude", n), f"exclude glob '{pattern}': {why}", "globs: * ? [abc] and ** for folders"))
+    out += exclude_checks(item)
     flags = item.get("flags", [])
     flags_ok = isinstance(flags, list) and all(f in _FLAGS for f in flags)
     if isinstance(item.get("pattern"), str) and flags_ok and not out:
@@ -75,12 +81,9 @@ def _closest_line(pattern: str, text: str) -> int | None:
 def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceResult:
     proves = item.get("proves", "")
     expect_match = item.get("expect", "match") == "match"
-    try:
-        files = source.select_excluding(item["path"], item.get("exclude", []))
-    except SourceError as exc:
-        return EvidenceResult(ERROR, "regex", proves, item["path"], None, str(exc))
-    if not files:
-        return EvidenceResult(ERROR, "regex", proves, item["path"], None, f"no file matches '{item['path']}'")
+    files = searched_files("regex", item, source)
+    if isinstance(files, EvidenceResult):
+        return files
     compiled = compile_pattern(item)
     errors: list[str] = []
     searched = 0
