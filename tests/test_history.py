@@ -122,3 +122,25 @@ def test_incremental_replay_equals_full_evaluation_at_every_commit(tmp_path_fact
         key = [(t.holds_at_start, [(f.commit.sha, f.holds) for f in t.flips]) for t in fast.timelines]
         assert key == [(t.holds_at_start, [(f.commit.sha, f.holds) for f in t.flips]) for t in full.timelines]
         assert fast.evaluations <= full.evaluations
+
+
+def test_check_since_names_the_commit_that_broke_a_drifted_control(tmp_path, project, run):
+    repo = _repo(tmp_path)
+    base = _commit(repo, {"conf/a.conf": "ssl on\n"}, "start")
+    _commit(repo, {"conf/b.conf": "other\n"}, "unrelated")
+    broke = _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
+    project.write("mitigations/main.yaml", """
+        mitigations:
+          - id: M-TLS
+            title: TLS
+            status: implemented
+            evidence: [{kind: regex, proves: tls on, path: "conf/*.conf", pattern: "^ssl on$"}]
+          - {id: M-PARAM, title: p, status: partial}
+          - {id: M-NET, title: n, status: planned}
+    """)
+    r = run("check", "--source", str(repo), "--source-ref", "HEAD", "--since", base, "--format", "json",
+            cwd=project.root)
+    doc = json.loads(r.out)
+    assert doc["drift"] == ["M-TLS"] and doc["drift_origin"]["M-TLS"].startswith(f"stopped holding at {broke[:10]}")
+    assert "turn TLS off" in run("check", "--source", str(repo), "--source-ref", "HEAD", "--since", base,
+                                 cwd=project.root).out

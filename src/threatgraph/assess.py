@@ -82,6 +82,8 @@ class Assessment:
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
     analysis: Analysis | None = None  # added by the pipeline
     violations: tuple[Violation, ...] = ()  # the verdict, judged by the pipeline
+    # drifted mitigation -> "stopped holding at <sha> (<date>, <subject>)", from a history replay
+    drift_origin: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def passed(self) -> bool:

@@ -233,6 +233,19 @@ class _Replay:
         return not state.drift, detail
 
 
+def drift_origins(history: History, drifted: Iterable[str]) -> dict[str, str]:
+    """For each drifted mitigation, the commit of its last flip to not holding, as a sentence."""
+    import datetime as dt
+
+    out = {}
+    for t in history.timelines:
+        last = next((f for f in reversed(t.flips) if not f.holds), None)
+        if t.mitigation in drifted and last is not None:
+            day = dt.datetime.fromtimestamp(last.commit.date, tz=dt.UTC).date().isoformat()
+            out[t.mitigation] = f"stopped holding at {last.commit.sha[:10]} ({day}, {last.commit.subject})"
+    return out
+
+
 def replay(mitigations: Mapping[str, Mitigation], repo: Path, base: str, head: str,
            incremental: bool = True) -> History:
     """Replay every mitigation with evidence over base..head (first parent)."""

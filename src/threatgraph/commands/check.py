@@ -12,10 +12,12 @@ from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, assessed, c
 
 
 def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: str | None = None,
-          use_evidence: bool = True) -> int:
+          use_evidence: bool = True, since: str | None = None) -> int:
     from threatgraph import pipeline
 
     a = assessed(config, use_evidence)
+    if since and a.drift:
+        a = attribute_drift(config, a, since)
     if base:
         from threatgraph import diff
 
@@ -31,12 +33,31 @@ def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: s
     return EXIT_OK if a.passed else EXIT_POLICY
 
 
+def attribute_drift(config: Any, a: Any, since: str) -> Any:
+    """Name the commit at which each drifted control stopped holding, by replaying the target's
+    history from `since` to the checked revision."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from threatgraph import pipeline
+    from threatgraph.errors import InputError, Problem
+    from threatgraph.history import drift_origins, replay
+
+    src = pipeline.source_path(config)
+    if src is None:
+        raise InputError([Problem("command line", 1, 1, "--since needs --source (a git repository of the target)")])
+    h = replay(a.catalog.mitigations, src, since, config.source_ref or "HEAD")
+    return replace(a, drift_origin=MappingProxyType(drift_origins(h, a.drift)))
+
+
 def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=list(formats.CHECK), default="text")
     p.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
     p.add_argument("--base", help="git revision of this project to compare with (policy no_new_unmitigated)")
+    p.add_argument("--since", metavar="REV", help="name the commit where each drifted control stopped holding, "
+                   "replaying the target's git history from REV (see `threatgraph history`)")
 
 
 COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments,
                   lambda args: check(config_of(args), fmt=args.format, output=args.output, base=args.base,
-                                     use_evidence=not args.no_evidence))
+                                     use_evidence=not args.no_evidence, since=args.since))

@@ -51,6 +51,7 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "policy": {"passed": a.passed, "violations": [str(v) for v in a.violations],
                    "rules": [v.to_json() for v in a.violations]},
         "drift": list(a.drift),
+        "drift_origin": dict(a.drift_origin),
         "by_stride": {k: dict(v) for k, v in a.by_stride.items()},
         "by_severity": {k: dict(v) for k, v in a.by_severity.items()},
         "by_target": {k: dict(v) for k, v in a.by_target.items()},

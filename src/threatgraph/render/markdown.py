@@ -47,7 +47,8 @@ def render(a: Assessment, title: str | None = None) -> str:  # noqa: C901 - comp
             st = a.mitigation_states[mid]
             bad = [r for r in st.evidence if r.result != "pass"]
             where = ", ".join(md_code(r.where) for r in bad if r.where) or "—"
-            out.append(f"- **{md(mid)}** {md(c.mitigations[mid].title)}: {where}")
+            origin = f" — {md(a.drift_origin[mid])}" if mid in a.drift_origin else ""
+            out.append(f"- **{md(mid)}** {md(c.mitigations[mid].title)}: {where}{origin}")
         out.append("")
     out.append("## By severity")
     out.append("")

@@ -118,7 +118,8 @@ def _drift_results(a: Assessment) -> list[dict[str, Any]]:
             "locations": locations[:1],
             "relatedLocations": [{"id": i + 1, **loc} for i, loc in enumerate([*locations[1:], declared])],
             "partialFingerprints": {"threatgraph/drift/v1": _fingerprint(mid)},
-            "properties": {"mitigation": mid, "declared": s.declared, "threats": threats},
+            "properties": {"mitigation": mid, "declared": s.declared, "threats": threats,
+                           **({"origin": _text(a.drift_origin[mid])} if mid in a.drift_origin else {})},
         })
     return out
 

@@ -60,6 +60,8 @@ def render(a: Assessment, colour: bool = False) -> str:
             st = a.mitigation_states[mid]
             where = ", ".join(r.where for r in st.evidence if r.result != "pass" and r.where)
             lines.append(f"  {visible(mid)}: {st.note} {('at ' + visible(where)) if where else ''}".rstrip())
+            if mid in a.drift_origin:
+                lines.append(f"    {visible(a.drift_origin[mid])}")
     lines.append("")
     if a.passed:
         lines.append(_paint("policy: passed", "32", colour))
