@@ -144,3 +144,25 @@ def test_check_since_names_the_commit_that_broke_a_drifted_control(tmp_path, pro
     assert doc["drift"] == ["M-TLS"] and doc["drift_origin"]["M-TLS"].startswith(f"stopped holding at {broke[:10]}")
     assert "turn TLS off" in run("check", "--source", str(repo), "--source-ref", "HEAD", "--since", base,
                                  cwd=project.root).out
+
+
+def test_the_site_shows_each_mitigations_timeline(tmp_path, project, run):
+    repo = _repo(tmp_path)
+    base = _commit(repo, {"conf/a.conf": "ssl on\n"}, "start")
+    _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
+    project.write("mitigations/main.yaml", """
+        mitigations:
+          - id: M-TLS
+            title: TLS
+            status: implemented
+            evidence: [{kind: regex, proves: tls on, path: "conf/*.conf", pattern: "^ssl on$"}]
+          - {id: M-PARAM, title: p, status: partial}
+          - {id: M-NET, title: n, status: planned}
+    """)
+    r = run("build", "--renderer", "wasm", "--source", str(repo), "--source-ref", "HEAD", "--since", base,
+            cwd=project.root)
+    assert r.code == 0, r.err
+    page = (project.root / "build/site/mitigation-m-tls~u.html").read_text()
+    assert "Timeline over" in page and "turn TLS off" in page and "stopped holding" in page
+    evidence = (project.root / "build/site/evidence.html").read_text()
+    assert "History over" in evidence and "turn TLS off" in evidence

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # types only: the analysis and the policy read the assessment, not the reverse
     from threatgraph.analysis.run import Analysis
+    from threatgraph.history import History
     from threatgraph.policy import Violation
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
@@ -84,6 +85,7 @@ class Assessment:
     violations: tuple[Violation, ...] = ()  # the verdict, judged by the pipeline
     # drifted mitigation -> "stopped holding at <sha> (<date>, <subject>)", from a history replay
     drift_origin: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    history: History | None = None  # the replay of the target's history, when asked for (--since)
 
     @property
     def passed(self) -> bool:

@@ -28,11 +28,19 @@ class BuildResult:
 
 
 def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: str = "auto",
-              with_site: bool = True, log: Callable[[str], None] = lambda s: None) -> BuildResult:
+              with_site: bool = True, log: Callable[[str], None] = lambda s: None,
+              since: str | None = None) -> BuildResult:
     timings: dict[str, float] = {}
     t = time.perf_counter()
     a = pipeline.check(config, use_evidence=use_evidence)
     timings["check"] = time.perf_counter() - t
+    src = pipeline.source_path(config)
+    if since and src is not None:
+        from threatgraph.history import attach
+
+        t = time.perf_counter()
+        a = attach(a, src, since, config.source_ref)
+        timings["history"] = time.perf_counter() - t
     with StagedDir(out) as stage:
         t = time.perf_counter()
         for name, content in report_files(a).items():

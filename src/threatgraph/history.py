@@ -268,3 +268,13 @@ def replay(mitigations: Mapping[str, Mitigation], repo: Path, base: str, head: s
         source.close()
     return History(f"{base}..{head}", len(commits), state.evaluations,
                    tuple(timelines[mid] for mid in sorted(timelines)))
+
+
+def attach(a: Any, repo: Path, since: str, head: str | None) -> Any:
+    """The assessment with the replay from `since` to `head` (default HEAD) attached: the site's
+    timelines, and the commit where each drifted control stopped holding."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    h = replay(a.catalog.mitigations, repo, since, head or "HEAD")
+    return replace(a, history=h, drift_origin=MappingProxyType(drift_origins(h, a.drift)))

@@ -12,13 +12,13 @@ RENDERERS = ["auto", "dot", "wasm"]
 
 
 def build(config: Any, *, out: Path | None = None, gate: bool = False, renderer: str = "auto",
-          with_site: bool = True, fmt: str = "text", use_evidence: bool = True) -> int:
+          with_site: bool = True, fmt: str = "text", use_evidence: bool = True, since: str | None = None) -> int:
     from threatgraph import build as builder
 
     folder = out or (config.root / config.out)
     log = (lambda _msg: None) if fmt == "json" else print
     result = builder.build_all(config, folder, use_evidence=use_evidence, renderer=renderer, with_site=with_site,
-                               log=log)
+                               log=log, since=since)
     print_warnings(result.warnings)
     written = [str(folder / "reports"), str(folder / "diagrams")] + ([str(folder / "site")] if with_site else [])
     summary(fmt, written if fmt == "json" else [], result.passed, result.coverage,
@@ -33,8 +33,11 @@ def _arguments(p: argparse.ArgumentParser) -> None:
                    help="SVG renderer: system dot, embedded Graphviz (wasm), or auto (dot when installed)")
     p.add_argument("--no-site", action="store_true", help="reports and diagrams only")
     p.add_argument("--format", choices=["text", "json"], default="text", help="how to report what was written")
+    p.add_argument("--since", metavar="REV", help="replay the target's git history from REV: timelines on the site, "
+                   "and the commit where each drifted control stopped holding")
 
 
 COMMAND = Command("build", "the main job: check, reports, diagrams and site into build/", _arguments,
                   lambda args: build(config_of(args), out=args.out, gate=args.gate, renderer=args.renderer,
-                                     with_site=not args.no_site, fmt=args.format, use_evidence=not args.no_evidence))
+                                     with_site=not args.no_site, fmt=args.format, use_evidence=not args.no_evidence,
+                                     since=args.since))

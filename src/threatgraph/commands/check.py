@@ -36,18 +36,14 @@ def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: s
 def attribute_drift(config: Any, a: Any, since: str) -> Any:
     """Name the commit at which each drifted control stopped holding, by replaying the target's
     history from `since` to the checked revision."""
-    from dataclasses import replace
-    from types import MappingProxyType
-
     from threatgraph import pipeline
     from threatgraph.errors import InputError, Problem
-    from threatgraph.history import drift_origins, replay
+    from threatgraph.history import attach
 
     src = pipeline.source_path(config)
     if src is None:
         raise InputError([Problem("command line", 1, 1, "--since needs --source (a git repository of the target)")])
-    h = replay(a.catalog.mitigations, src, since, config.source_ref or "HEAD")
-    return replace(a, drift_origin=MappingProxyType(drift_origins(h, a.drift)))
+    return attach(a, src, since, config.source_ref)
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:

@@ -54,6 +54,12 @@ def _html_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 
+def _day(seconds: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date().isoformat()
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -359,6 +365,21 @@ class SiteWriter:
                 gap = " *(gap)*" if r.gap else ""
                 out.append(_row([_status(r.result) + gap, md(r.proves), md_code(r.where) if r.where else "", md(r.detail)]))
             out.append("")
+        timeline = next((t for t in a.history.timelines if t.mitigation == mid), None) if a.history else None
+        if timeline is not None:
+            out.append(f"## Timeline over {md_code(a.history.range)}\n" if a.history else "")
+            start = "holds" if timeline.holds_at_start else "does not hold"
+            out.append(f"At the start of the range the control {start}."
+                       + (" Flagged **brittle**: it flips more often than a real control does." if timeline.brittle else "")
+                       + "\n")
+            if timeline.flips:
+                out += [_row(["commit", "date", "change", "subject"]), _row(["---"] * 4)]
+                out += [_row([self.commit_link(f.commit.sha), _day(f.commit.date),
+                              "holds again" if f.holds else "**stopped holding**", md(f.commit.subject)])
+                        for f in timeline.flips]
+                out.append("")
+            else:
+                out.append("No change over the range.\n")
         out.append("## Addresses\n")
         for tid in self.addressed[mid]:
             t = a.catalog.threats[tid]
@@ -568,7 +589,24 @@ class SiteWriter:
             for r in st.evidence:
                 out.append(_row([self.link("mitigation", mid), st.declared, _status(r.result) + (" *(gap)*" if r.gap else ""),
                                  md(r.proves), md_code(r.where) if r.where else ""]))
+        if a.history is not None:
+            h = a.history
+            out.append(f"\n## History over {md_code(h.range)}\n")
+            out.append(f"{h.commits} commits replayed ({h.evaluations} evidence evaluations). Each row is a commit "
+                       "where a control stopped holding or held again.\n")
+            flips = sorted(((f, t) for t in h.timelines for f in t.flips), key=lambda ft: (ft[0].commit.date, ft[1].mitigation))
+            if flips:
+                out += [_row(["date", "commit", "mitigation", "change", "subject"]), _row(["---"] * 5)]
+                out += [_row([_day(f.commit.date), self.commit_link(f.commit.sha), self.link("mitigation", t.mitigation)
+                              + (" *(brittle)*" if t.brittle else ""),
+                              "holds again" if f.holds else "**stopped holding**", md(f.commit.subject)])
+                        for f, t in flips]
+            else:
+                out.append("No control changed state.\n")
         return "\n".join(out) + "\n"
+
+    def commit_link(self, sha: str) -> str:
+        return md_code(sha[:10])
 
     def decisions(self) -> str:
         a = self.a
