@@ -166,3 +166,28 @@ def test_the_site_shows_each_mitigations_timeline(tmp_path, project, run):
     assert "Timeline over" in page and "turn TLS off" in page and "stopped holding" in page
     evidence = (project.root / "build/site/evidence.html").read_text()
     assert "History over" in evidence and "turn TLS off" in evidence
+
+
+def test_check_with_a_git_source_bisects_the_commit_that_broke_a_control(tmp_path, project, run):
+    repo = _repo(tmp_path)
+    _commit(repo, {"conf/a.conf": "ssl on\n"}, "start")
+    for n in range(9):
+        _commit(repo, {f"conf/n{n}.conf": "x\n"}, f"unrelated {n}")
+    broke = _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
+    for n in range(5):
+        _commit(repo, {f"conf/m{n}.conf": "x\n"}, f"later {n}")
+    project.write("mitigations/main.yaml", """
+        mitigations:
+          - id: M-TLS
+            title: TLS
+            status: implemented
+            evidence: [{kind: regex, proves: tls on, path: "conf/a.conf", pattern: "^ssl on$"}]
+          - {id: M-PARAM, title: p, status: partial}
+          - {id: M-NET, title: n, status: planned}
+    """)
+    doc = json.loads(run("check", "--source", str(repo), "--source-ref", "HEAD", "--format", "json",
+                         cwd=project.root).out)
+    assert doc["drift_origin"]["M-TLS"].startswith(f"stopped holding at {broke[:10]}")
+    doc = json.loads(run("check", "--source", str(repo), "--source-ref", "HEAD", "--no-attribution", "--format",
+                         "json", cwd=project.root).out)
+    assert doc["drift_origin"] == {}

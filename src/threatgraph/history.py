@@ -278,3 +278,60 @@ def attach(a: Any, repo: Path, since: str, head: str | None) -> Any:
 
     h = replay(a.catalog.mitigations, repo, since, head or "HEAD")
     return replace(a, history=h, drift_origin=MappingProxyType(drift_origins(h, a.drift)))
+
+
+def _holds_at(mitigation: Mitigation, repo: Path, sha: str) -> bool:
+    from threatgraph.evidence.source import GitSource
+
+    source = GitSource(repo, sha)
+    try:
+        runner = Runner(source, KINDS)
+        results = tuple(runner.run(item) for item in mitigation.evidence)
+    finally:
+        source.close()
+    return not mitigation_state(mitigation.id, mitigation.status, results).drift
+
+
+def bisect_origin(mitigation: Mitigation, repo: Path, head: str, max_back: int = 100_000) -> str | None:
+    """The first-parent commit at or before `head` where a drifted control stopped holding, found
+    with O(log n) evaluations: step back geometrically (each step a quarter longer, so a window in
+    which the control held is missed only when it is shorter than a fifth of its distance), then
+    bisect. Assumes one transition in between; None when no probe finds it holding."""
+    shas = _git(repo, "rev-list", "--first-parent", f"--max-count={max_back}", "--end-of-options", head).split()
+    if len(shas) < 2:
+        return None
+    fails, step = 0, 1  # shas[fails] does not hold (the checked revision)
+    holds = None
+    while holds is None:
+        probe = min(fails + step, len(shas) - 1)
+        if _holds_at(mitigation, repo, shas[probe]):
+            holds = probe
+        elif probe == len(shas) - 1:
+            return None
+        else:
+            fails, step = probe, max(step + 1, int(step * 1.25))
+    while holds - fails > 1:
+        mid = (fails + holds) // 2
+        if _holds_at(mitigation, repo, shas[mid]):
+            holds = mid
+        else:
+            fails = mid
+    sha, date, subject = _git(repo, "log", "-1", "--format=%H%x00%ct%x00%s", shas[fails]).rstrip("\n").split("\x00")
+    import datetime as dt
+
+    day = dt.datetime.fromtimestamp(int(date), tz=dt.UTC).date().isoformat()
+    return f"stopped holding at {sha[:10]} ({day}, {subject})"
+
+
+def attribute(a: Any, repo: Path, head: str) -> Any:
+    """The assessment with each drifted control's origin found by bisection (no range needed)."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    found = {}
+    for mid in a.drift:
+        origin = bisect_origin(a.catalog.mitigations[mid], repo, head)
+        found[mid] = origin or ("no commit named: stepping back through the first-parent history found no earlier "
+                                "commit where it held (a short-lived window can be missed); replay a range with "
+                                "--since REV")
+    return replace(a, drift_origin=MappingProxyType(found))

@@ -12,12 +12,19 @@ from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, assessed, c
 
 
 def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: str | None = None,
-          use_evidence: bool = True, since: str | None = None) -> int:
+          use_evidence: bool = True, since: str | None = None, attribution: bool = True) -> int:
     from threatgraph import pipeline
 
     a = assessed(config, use_evidence)
     if since and a.drift:
         a = attribute_drift(config, a, since)
+    elif a.drift and config.source_ref and attribution:
+        from threatgraph import pipeline
+        from threatgraph.history import attribute
+
+        src = pipeline.source_path(config)
+        if src is not None:  # a git source: name the commit that broke each control, by bisection
+            a = attribute(a, src, config.source_ref)
     if base:
         from threatgraph import diff
 
@@ -50,10 +57,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=list(formats.CHECK), default="text")
     p.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
     p.add_argument("--base", help="git revision of this project to compare with (policy no_new_unmitigated)")
+    p.add_argument("--no-attribution", action="store_true",
+                   help="with a git source, do not bisect the commit where each drifted control stopped holding")
     p.add_argument("--since", metavar="REV", help="name the commit where each drifted control stopped holding, "
                    "replaying the target's git history from REV (see `threatgraph history`)")
 
 
 COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments,
                   lambda args: check(config_of(args), fmt=args.format, output=args.output, base=args.base,
-                                     use_evidence=not args.no_evidence, since=args.since))
+                                     use_evidence=not args.no_evidence, since=args.since,
+                                     attribution=not args.no_attribution))
