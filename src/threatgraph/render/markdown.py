@@ -6,7 +6,7 @@ from threatgraph.assess import SUMMARY_KEY, Assessment
 from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
 from threatgraph.render.text import coverage_sentence
-from threatgraph.vocabulary import STATUSES
+from threatgraph.vocabulary import MITIGATED, STATUSES
 
 ICON = {"mitigated": "✅", "partially-mitigated": "🟡", "unmitigated": "❌", "accepted": "🔵",
         "accepted-expired": "⏰", "false-positive": "⚪",
@@ -31,7 +31,11 @@ def render(a: Assessment, title: str | None = None) -> str:  # noqa: C901 - comp
     out.append(_row(["status", "pairs"]))
     out.append(_row(["---", "---:"]))
     for status in STATUSES:
-        out.append(_row([f"{ICON[status]} {status}", str(s[SUMMARY_KEY[status]])]))
+        if status == MITIGATED:  # split by what the pairs rest on: a claim is never shown as proof
+            out.append(_row([f"{ICON[status]} mitigated, verified", str(s["mitigated_verified"])]))
+            out.append(_row(["◌ mitigated, claimed only", str(s["mitigated_claimed"])]))
+        else:
+            out.append(_row([f"{ICON[status]} {status}", str(s[SUMMARY_KEY[status]])]))
     out.append("")
     if a.violations:
         out.append("## Policy violations")

@@ -25,8 +25,8 @@ from threatgraph.render.escape import flat, html_text, md, md_block, md_code, vi
 from threatgraph.render.pages import page, slug
 from threatgraph.render.text import coverage_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
+from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, shown_status, worst_status
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
-from threatgraph.vocabulary import STATUSES, shown_status, worst_status
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
 LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000
@@ -244,7 +244,12 @@ class SiteWriter:
                        "    Every mitigated pair rests on the catalog's declarations alone (shown as *claimed*). "
                        "Build with `--source` (and `--source-ref`) to check each mitigation's evidence.\n")
         out += [_row(["status", "pairs"]), _row(["---", "---:"])]
-        out += [_row([_status(st), str(s[SUMMARY_KEY[st]])]) for st in STATUSES]
+        for st in STATUSES:  # mitigated pairs split by what they rest on: a claim is never shown as proof
+            if st == MITIGATED:
+                out.append(_row([_status(MITIGATED) + " verified", str(s["mitigated_verified"])]))
+                out.append(_row([_status(CLAIMED) + " claimed only", str(s["mitigated_claimed"])]))
+            else:
+                out.append(_row([_status(st), str(s[SUMMARY_KEY[st]])]))
         out.append("")
         out.append(f"{len(m.elements)} [elements](elements.md) · {len(m.flows)} [flows](flows.md) · "
                    f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
