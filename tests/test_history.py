@@ -44,6 +44,19 @@ def _repo(tmp_path: Path) -> Path:
     return repo
 
 
+def _tls_catalog(project, path: str) -> None:
+    """The project's mitigations: M-TLS, whose evidence is `ssl on` in `path`."""
+    project.write("mitigations/main.yaml", f"""
+        mitigations:
+          - id: M-TLS
+            title: TLS
+            status: implemented
+            evidence: [{{kind: regex, proves: tls on, path: "{path}", pattern: "^ssl on$"}}]
+          - {{id: M-PARAM, title: p, status: partial}}
+          - {{id: M-NET, title: n, status: planned}}
+    """)
+
+
 def _mitigation(*items: dict) -> dict[str, Mitigation]:
     return {"M-HARD": Mitigation.model_validate({"id": "M-HARD", "title": "t", "status": "implemented",
                                                 "evidence": list(items)})}
@@ -74,15 +87,7 @@ def test_a_locator_that_keeps_flipping_is_flagged_brittle(tmp_path, project, run
     for n in range(3):
         _commit(repo, {"conf/a.conf": "ssl  on\n"}, f"reformat {n}")
         head = _commit(repo, {"conf/a.conf": "ssl on\n"}, f"back {n}")
-    project.write("mitigations/main.yaml", """
-        mitigations:
-          - id: M-TLS
-            title: TLS
-            status: implemented
-            evidence: [{kind: regex, proves: tls on, path: "conf/*.conf", pattern: "^ssl on$"}]
-          - {id: M-PARAM, title: p, status: partial}
-          - {id: M-NET, title: n, status: planned}
-    """)
+    _tls_catalog(project, "conf/*.conf")
     r = run("history", "--source", str(repo), "--source-ref", f"{base}..{head}", "--format", "json", cwd=project.root)
     assert r.code == 0, r.err
     doc = json.loads(r.out)
@@ -129,15 +134,7 @@ def test_check_since_names_the_commit_that_broke_a_drifted_control(tmp_path, pro
     base = _commit(repo, {"conf/a.conf": "ssl on\n"}, "start")
     _commit(repo, {"conf/b.conf": "other\n"}, "unrelated")
     broke = _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
-    project.write("mitigations/main.yaml", """
-        mitigations:
-          - id: M-TLS
-            title: TLS
-            status: implemented
-            evidence: [{kind: regex, proves: tls on, path: "conf/*.conf", pattern: "^ssl on$"}]
-          - {id: M-PARAM, title: p, status: partial}
-          - {id: M-NET, title: n, status: planned}
-    """)
+    _tls_catalog(project, "conf/*.conf")
     r = run("check", "--source", str(repo), "--source-ref", "HEAD", "--since", base, "--format", "json",
             cwd=project.root)
     doc = json.loads(r.out)
@@ -150,15 +147,7 @@ def test_the_site_shows_each_mitigations_timeline(tmp_path, project, run):
     repo = _repo(tmp_path)
     base = _commit(repo, {"conf/a.conf": "ssl on\n"}, "start")
     _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
-    project.write("mitigations/main.yaml", """
-        mitigations:
-          - id: M-TLS
-            title: TLS
-            status: implemented
-            evidence: [{kind: regex, proves: tls on, path: "conf/*.conf", pattern: "^ssl on$"}]
-          - {id: M-PARAM, title: p, status: partial}
-          - {id: M-NET, title: n, status: planned}
-    """)
+    _tls_catalog(project, "conf/*.conf")
     r = run("build", "--renderer", "wasm", "--source", str(repo), "--source-ref", "HEAD", "--since", base,
             cwd=project.root)
     assert r.code == 0, r.err
@@ -176,15 +165,7 @@ def test_check_with_a_git_source_bisects_the_commit_that_broke_a_control(tmp_pat
     broke = _commit(repo, {"conf/a.conf": "ssl off\n"}, "turn TLS off")
     for n in range(5):
         _commit(repo, {f"conf/m{n}.conf": "x\n"}, f"later {n}")
-    project.write("mitigations/main.yaml", """
-        mitigations:
-          - id: M-TLS
-            title: TLS
-            status: implemented
-            evidence: [{kind: regex, proves: tls on, path: "conf/a.conf", pattern: "^ssl on$"}]
-          - {id: M-PARAM, title: p, status: partial}
-          - {id: M-NET, title: n, status: planned}
-    """)
+    _tls_catalog(project, "conf/a.conf")
     doc = json.loads(run("check", "--source", str(repo), "--source-ref", "HEAD", "--format", "json",
                          cwd=project.root).out)
     assert doc["drift_origin"]["M-TLS"].startswith(f"stopped holding at {broke[:10]}")

@@ -29,6 +29,17 @@ from threatgraph.evidence.source import MAX_FILE_BYTES, SourceError, SourceTree,
 BRITTLE_OVER = 2  # flips over a range: a real control rarely comes and goes more often
 
 
+def utc_day(seconds: int) -> str:
+    """A commit time as its UTC date (reports are the same in every time zone)."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date().isoformat()
+
+
+def origin_sentence(sha: str, seconds: int, subject: str) -> str:
+    return f"stopped holding at {sha[:10]} ({utc_day(seconds)}, {subject})"
+
+
 @dataclass(frozen=True)
 class Commit:
     sha: str
@@ -235,14 +246,11 @@ class _Replay:
 
 def drift_origins(history: History, drifted: Iterable[str]) -> dict[str, str]:
     """For each drifted mitigation, the commit of its last flip to not holding, as a sentence."""
-    import datetime as dt
-
     out = {}
     for t in history.timelines:
         last = next((f for f in reversed(t.flips) if not f.holds), None)
         if t.mitigation in drifted and last is not None:
-            day = dt.datetime.fromtimestamp(last.commit.date, tz=dt.UTC).date().isoformat()
-            out[t.mitigation] = f"stopped holding at {last.commit.sha[:10]} ({day}, {last.commit.subject})"
+            out[t.mitigation] = origin_sentence(last.commit.sha, last.commit.date, last.commit.subject)
     return out
 
 
@@ -317,10 +325,7 @@ def bisect_origin(mitigation: Mitigation, repo: Path, head: str, max_back: int =
         else:
             fails = mid
     sha, date, subject = _git(repo, "log", "-1", "--format=%H%x00%ct%x00%s", shas[fails]).rstrip("\n").split("\x00")
-    import datetime as dt
-
-    day = dt.datetime.fromtimestamp(int(date), tz=dt.UTC).date().isoformat()
-    return f"stopped holding at {sha[:10]} ({day}, {subject})"
+    return origin_sentence(sha, int(date), subject)
 
 
 def attribute(a: Any, repo: Path, head: str) -> Any:

@@ -11,6 +11,7 @@ error) and evaluated with a time limit.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from threatgraph.errors import InputError
@@ -23,10 +24,12 @@ MAX_QUERY_CHARS = 2_000
 QUERY_SECONDS = 2.0
 
 
-def _environment() -> Any:
+@lru_cache(maxsize=1024)
+def _compiled(query: str) -> Any:
+    """The parsed query (once per query: load-time validation and every run share it)."""
     import jsonpath
 
-    return jsonpath.JSONPathEnvironment(strict=True)  # RFC 9535 as written, no extensions
+    return jsonpath.JSONPathEnvironment(strict=True).compile(query)  # RFC 9535 as written, no extensions
 
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
@@ -37,7 +40,7 @@ def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
     if len(query) > MAX_QUERY_CHARS:
         return out + [(("query",), f"the query is over {MAX_QUERY_CHARS} characters", "")]
     try:
-        _environment().compile(query)
+        _compiled(query)
     except Exception as exc:  # noqa: BLE001 - the library names the syntax error and its position
         out.append((("query",), f"invalid JSONPath: {exc}",
                     "RFC 9535, e.g. $.syscalls[?@.names[?@ == 'ptrace']].action"))
@@ -97,7 +100,7 @@ def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceRes
         return EvidenceResult(ERROR, "json_path", proves, item["path"], None, str(exc))
     try:
         with time_limit(QUERY_SECONDS):
-            matches = list(_environment().compile(item["query"]).finditer(value))
+            matches = list(_compiled(item["query"]).finditer(value))
     except TimeoutError:
         return EvidenceResult(ERROR, "json_path", proves, rel, None, f"query timed out after {QUERY_SECONDS}s")
     except Exception as exc:  # noqa: BLE001 - a query that fails on this document is an error result

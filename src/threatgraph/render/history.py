@@ -3,16 +3,12 @@ date and subject; brittle locators (more flips than a real control has) flagged.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from threatgraph.history import BRITTLE_OVER, History
+from threatgraph.history import utc_day as _date
 from threatgraph.render.escape import md, md_code, visible
-
-
-def _date(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date().isoformat()
 
 
 def document(h: History) -> dict[str, Any]:

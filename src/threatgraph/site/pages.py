@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
+from threatgraph.history import utc_day
 from threatgraph.render import dot
 from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
@@ -52,12 +53,6 @@ def _html_table(headers: list[str], rows: list[list[str]]) -> str:
     body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n'
 
-
-
-def _day(seconds: int) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date().isoformat()
 
 
 def _row(cells: list[str]) -> str:
@@ -379,7 +374,7 @@ class SiteWriter:
                        + "\n")
             if timeline.flips:
                 out += [_row(["commit", "date", "change", "subject"]), _row(["---"] * 4)]
-                out += [_row([self.commit_link(f.commit.sha), _day(f.commit.date),
+                out += [_row([self.commit_link(f.commit.sha), utc_day(f.commit.date),
                               "holds again" if f.holds else "**stopped holding**", md(f.commit.subject)])
                         for f in timeline.flips]
                 out.append("")
@@ -602,7 +597,7 @@ class SiteWriter:
             flips = sorted(((f, t) for t in h.timelines for f in t.flips), key=lambda ft: (ft[0].commit.date, ft[1].mitigation))
             if flips:
                 out += [_row(["date", "commit", "mitigation", "change", "subject"]), _row(["---"] * 5)]
-                out += [_row([_day(f.commit.date), self.commit_link(f.commit.sha), self.link("mitigation", t.mitigation)
+                out += [_row([utc_day(f.commit.date), self.commit_link(f.commit.sha), self.link("mitigation", t.mitigation)
                               + (" *(brittle)*" if t.brittle else ""),
                               "holds again" if f.holds else "**stopped holding**", md(f.commit.subject)])
                         for f, t in flips]
