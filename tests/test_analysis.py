@@ -44,12 +44,12 @@ def test_firewall_invariants_hold_and_report_paths_and_spofs():
     assert not by_target["ext_dns"].blocked and by_target["ext_dns"].steps[0]["step"] == "leak"  # DNS leaks
     spofs = {s.mitigation: s for s in an.single_points_of_failure}
     assert set(spofs) == {"C-DOCKER-SOCK-MASK", "M-NO-IPV6-NETWORK"}
-    assert spofs["M-NO-IPV6-NETWORK"].opens[0]["path"][0]["flows"] == ["x_agent_ipv6"]
+    assert spofs["M-NO-IPV6-NETWORK"].opens[0].path[0]["flows"] == ["x_agent_ipv6"]
     (squid,) = an.bypass
-    assert squid["bypassed"] == ["squid"] and squid["open"] == [] and squid["other_open_egress"] == ["agent_dns"]
-    assert {x["flow"] for x in squid["still_blocked"]} == {"x_agent_direct_tcp", "x_agent_direct_udp",
-                                                          "x_agent_icmp", "x_agent_ipv6"}
-    assert all(c["threats"] for c in an.crossings)  # every crossing is analysed (policy on)
+    assert squid.bypassed == ("squid",) and squid.open == () and squid.other_open_egress == ("agent_dns",)
+    assert {x.flow for x in squid.still_blocked} == {"x_agent_direct_tcp", "x_agent_direct_udp",
+                                                    "x_agent_icmp", "x_agent_ipv6"}
+    assert all(c.threats for c in an.crossings)  # every crossing is analysed (policy on)
 
 
 def test_removing_the_dnat_redirect_breaks_the_egress_invariant(tmp_path, run):
@@ -199,7 +199,7 @@ def test_single_points_of_failure_match_a_brute_force_search(project):
         _random_project(project, random.Random(seed))
         a = pipeline.check(load_config(project.root), use_evidence=False)
         fp = graph.FlowPairs.of(a)
-        fast = {s.mitigation: sorted((o["entry"], o["target"]) for o in s.opens)
+        fast = {s.mitigation: sorted((o.entry, o.target) for o in s.opens)
                 for s in depth.single_points_of_failure(a, fp)}
         decl = a.model.declarations
         g0 = graph.reach_graph(a.model, graph.traversal(a, fp))

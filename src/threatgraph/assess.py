@@ -218,14 +218,14 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
     decided: dict[tuple[str, str], int] = {}
     for n, d in enumerate(catalog.decisions):
         hits = [t.id for t in mapping.get(d.threat, ()) if any(fnmatch.fnmatchcase(t.id, p) for p in d.targets)]
-        w = catalog.loc("decision", n)
+        w = catalog.locations.decision(n)
         if not hits:
             problems.append(Problem(w.file, w.line, w.col,
                                     f"decision on {d.threat} matches no (threat, target) pair",
                                     "targets of this threat: " + ", ".join(t.id for t in mapping.get(d.threat, ()))))
         for hit in hits:
             if (d.threat, hit) in decided:
-                first = catalog.loc("decision", decided[(d.threat, hit)])
+                first = catalog.locations.decision(decided[(d.threat, hit)])
                 problems.append(Problem(w.file, w.line, w.col,
                                         f"two decisions on ({d.threat}, {hit})",
                                         f"the other is at {first.file}:{first.line}"))

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from threatgraph.location import Location
+
 Ref = Any  # a pytm element, boundary or flow, or its threatgraph id
 
 
@@ -95,5 +97,5 @@ class Resolved:
     entry_points: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
     k_paths: int = 3
-    location: tuple[str, int] = ("", 0)
+    location: Location = Location("", 0)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -21,9 +21,56 @@ from threatgraph.assess import Assessment
 from threatgraph.config import Config, Policy, load_config
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.render.escape import md, md_code, visible
+from threatgraph.rows import Row, to_json
 from threatgraph.vocabulary import EXPIRED, UNMITIGATED
 
 OPEN = (UNMITIGATED, EXPIRED)
+
+
+@dataclass(frozen=True)
+class PairRow(Row):
+    threat: str
+    target: str
+    severity: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PairChange(Row):
+    """A pair whose status changed, or that is newly open (`before` None: the pair is new)."""
+
+    threat: str
+    target: str
+    severity: str
+    status: str
+    before: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceChange(Row):
+    mitigation: str
+    before: str
+    after: str
+    declared: tuple[str, str]
+    drift: bool
+    items: tuple[int, int]
+    where: tuple[str, ...]
+    declared_at: str
+
+
+@dataclass(frozen=True)
+class UnanalysedFlow(Row):
+    flow: str
+    crosses: tuple[str, ...]
+    declared_at: str
+
+
+@dataclass(frozen=True)
+class InvariantChange(Row):
+    invariant: str
+    before: bool | None
+    after: bool
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -32,22 +79,19 @@ class Change:
     head: str
     added: dict[str, list[str]] = field(default_factory=dict)  # elements, flows, boundaries, threats, mitigations
     removed: dict[str, list[str]] = field(default_factory=dict)
-    pairs_added: list[dict[str, Any]] = field(default_factory=list)
-    pairs_removed: list[dict[str, Any]] = field(default_factory=list)
-    status_changed: list[dict[str, Any]] = field(default_factory=list)
-    newly_unmitigated: list[dict[str, Any]] = field(default_factory=list)
-    evidence_changed: list[dict[str, Any]] = field(default_factory=list)
-    unanalysed_flows: list[dict[str, Any]] = field(default_factory=list)
-    invariants_changed: list[dict[str, Any]] = field(default_factory=list)
+    pairs_added: tuple[PairRow, ...] = ()
+    pairs_removed: tuple[PairRow, ...] = ()
+    status_changed: tuple[PairChange, ...] = ()
+    newly_unmitigated: tuple[PairChange, ...] = ()
+    evidence_changed: tuple[EvidenceChange, ...] = ()
+    unanalysed_flows: tuple[UnanalysedFlow, ...] = ()
+    invariants_changed: tuple[InvariantChange, ...] = ()
     coverage: tuple[float, float] = (0.0, 0.0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"base": self.base, "head": self.head, "added": self.added, "removed": self.removed,
-                "pairs_added": self.pairs_added, "pairs_removed": self.pairs_removed,
-                "status_changed": self.status_changed, "newly_unmitigated": self.newly_unmitigated,
-                "evidence_changed": self.evidence_changed, "unanalysed_flows": self.unanalysed_flows,
-                "invariants_changed": self.invariants_changed,
-                "coverage": {"base": self.coverage[0], "head": self.coverage[1]}}
+        out: dict[str, Any] = to_json(self)
+        out["coverage"] = {"base": self.coverage[0], "head": self.coverage[1]}
+        return out
 
     @property
     def empty(self) -> bool:
@@ -129,38 +173,38 @@ def compare(before: Assessment, after: Assessment, base: str = "base", head: str
     pb = {(p.threat, p.target.id): p for p in before.pairs}
     pa = {(p.threat, p.target.id): p for p in after.pairs}
 
-    def row(p: Any, **extra: Any) -> dict[str, Any]:
-        return {"threat": p.threat, "target": p.target.id, "severity": p.severity, "status": p.status, **extra}
+    def row(p: Any) -> PairRow:
+        return PairRow(p.threat, p.target.id, p.severity, p.status)
 
-    pairs_added = [row(pa[k]) for k in sorted(set(pa) - set(pb))]
-    pairs_removed = [row(pb[k]) for k in sorted(set(pb) - set(pa))]
-    changed = [row(pa[k], before=pb[k].status) for k in sorted(set(pa) & set(pb)) if pa[k].status != pb[k].status]
-    newly = [row(pa[k], before=pb[k].status if k in pb else None) for k in sorted(pa)
-             if pa[k].status in OPEN and (k not in pb or pb[k].status not in OPEN)]
+    def change(p: Any, before: str | None) -> PairChange:
+        return PairChange(p.threat, p.target.id, p.severity, p.status, before)
+
+    pairs_added = tuple(row(pa[k]) for k in sorted(set(pa) - set(pb)))
+    pairs_removed = tuple(row(pb[k]) for k in sorted(set(pb) - set(pa)))
+    changed = tuple(change(pa[k], pb[k].status) for k in sorted(set(pa) & set(pb)) if pa[k].status != pb[k].status)
+    newly = tuple(change(pa[k], pb[k].status if k in pb else None) for k in sorted(pa)
+                  if pa[k].status in OPEN and (k not in pb or pb[k].status not in OPEN))
     evidence = []
     for mid in sorted(set(after.mitigation_states) & set(before.mitigation_states)):
         sb, sa = before.mitigation_states[mid], after.mitigation_states[mid]
         if (sb.evidence_state, sb.drift, sb.declared, len(sb.evidence)) != \
                 (sa.evidence_state, sa.drift, sa.declared, len(sa.evidence)):
-            where = [r.where for r in sa.evidence if r.result != "pass" and r.where]
-            loc = after.catalog.loc("mitigation", mid)
-            evidence.append({"mitigation": mid, "before": sb.evidence_state, "after": sa.evidence_state,
-                             "declared": [sb.declared, sa.declared], "drift": sa.drift,
-                             "items": [len(sb.evidence), len(sa.evidence)], "where": where,
-                             "declared_at": f"{loc.file}:{loc.line}"})
+            where = tuple(r.where for r in sa.evidence if r.result != "pass" and r.where)
+            evidence.append(EvidenceChange(mid, sb.evidence_state, sa.evidence_state, (sb.declared, sa.declared),
+                                           sa.drift, (len(sb.evidence), len(sa.evidence)), where,
+                                           str(after.catalog.locations.mitigation(mid))))
     unanalysed = []
     if after.analysis is not None:
-        before_unanalysed = {c["flow"] for c in (before.analysis.crossings if before.analysis else []) if not c["threats"]}
+        before_unanalysed = {c.flow for c in (before.analysis.crossings if before.analysis else []) if not c.threats}
         for c in after.analysis.crossings:
-            if not c["threats"] and c["flow"] not in before_unanalysed:
-                f = ma.flows[c["flow"]]
-                unanalysed.append({"flow": f.id, "crosses": c["crosses"],
-                                   "declared_at": f"{f.location.file}:{f.location.line}" if f.location else ma.file})
+            if not c.threats and c.flow not in before_unanalysed:
+                f = ma.flows[c.flow]
+                unanalysed.append(UnanalysedFlow(f.id, c.crosses, str(f.location) if f.location else ma.file))
     inv_b = {i.name: i.holds for i in (before.analysis.invariants if before.analysis else [])}
-    inv_changed = [{"invariant": i.name, "before": inv_b.get(i.name), "after": i.holds, "detail": i.detail}
-                   for i in (after.analysis.invariants if after.analysis else []) if inv_b.get(i.name) != i.holds]
-    return Change(base, head, added, removed, pairs_added, pairs_removed, changed, newly, evidence, unanalysed,
-                  inv_changed, (float(before.summary["coverage"]), float(after.summary["coverage"])))
+    inv_changed = tuple(InvariantChange(i.name, inv_b.get(i.name), i.holds, i.detail)
+                        for i in (after.analysis.invariants if after.analysis else []) if inv_b.get(i.name) != i.holds)
+    return Change(base, head, added, removed, pairs_added, pairs_removed, changed, newly, tuple(evidence),
+                  tuple(unanalysed), inv_changed, (float(before.summary["coverage"]), float(after.summary["coverage"])))
 
 
 def fails(change: Change, policy: Policy) -> bool:
@@ -181,26 +225,26 @@ def render_markdown(change: Change) -> str:
     if c.newly_unmitigated:
         out += ["", f"#### ❌ {len(c.newly_unmitigated)} newly unmitigated pair(s)", "",
                 "| severity | threat | target | before | now |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {r['severity']} | {md(r['threat'])} | {md_code(r['target'])} | {r['before'] or 'new'} | "
-                f"{r['status']} |" for r in c.newly_unmitigated]
+        out += [f"| {r.severity} | {md(r.threat)} | {md_code(r.target)} | {r.before or 'new'} | "
+                f"{r.status} |" for r in c.newly_unmitigated]
     if c.evidence_changed:
         out += ["", "#### Evidence", "", "| mitigation | evidence | declared | where |", "| --- | --- | --- | --- |"]
         for r in c.evidence_changed:
-            drift = " **drift**" if r["drift"] else ""
-            where = ", ".join(md_code(w) for w in r["where"]) or md_code(r["declared_at"])
-            out.append(f"| {md(r['mitigation'])}{drift} | {r['before']} → {r['after']} (items {r['items'][0]} → "
-                       f"{r['items'][1]}) | {r['declared'][0]} → {r['declared'][1]} | {where} |")
+            drift = " **drift**" if r.drift else ""
+            where = ", ".join(md_code(w) for w in r.where) or md_code(r.declared_at)
+            out.append(f"| {md(r.mitigation)}{drift} | {r.before} → {r.after} (items {r.items[0]} → "
+                       f"{r.items[1]}) | {r.declared[0]} → {r.declared[1]} | {where} |")
     if c.unanalysed_flows:
         out += ["", "#### Unanalysed boundary crossings", ""]
-        out += [f"- {md_code(r['flow'])} crosses {', '.join(md(b) for b in r['crosses'])}, no threat mapped "
-                f"({md_code(r['declared_at'])})" for r in c.unanalysed_flows]
+        out += [f"- {md_code(r.flow)} crosses {', '.join(md(b) for b in r.crosses)}, no threat mapped "
+                f"({md_code(r.declared_at)})" for r in c.unanalysed_flows]
     if c.invariants_changed:
         out += ["", "#### Invariants", ""]
-        out += [f"- {md(r['invariant'])}: {'holds' if r['after'] else '**broken**'}"
-                + ("" if r["after"] else f" ({md(r['detail'])})") for r in c.invariants_changed]
+        out += [f"- {md(r.invariant)}: {'holds' if r.after else '**broken**'}"
+                + ("" if r.after else f" ({md(r.detail)})") for r in c.invariants_changed]
     if c.status_changed:
         out += ["", "#### Status changes", "", "| threat | target | before | now |", "| --- | --- | --- | --- |"]
-        out += [f"| {md(r['threat'])} | {md_code(r['target'])} | {r['before']} | {r['status']} |" for r in c.status_changed]
+        out += [f"| {md(r.threat)} | {md_code(r.target)} | {r.before} | {r.status} |" for r in c.status_changed]
     model_lines = []
     for kind in ("elements", "flows", "boundaries", "threats", "mitigations"):
         if c.added.get(kind):

@@ -58,7 +58,7 @@ def map_threats(model: Model, catalog: Catalog, index: ModelIndex | None = None
             what, selector = next(iter(item.items()))
             picked = evaluate(selector, index, what)
             if not picked:
-                w = catalog.loc("applies_to", tid, i)
+                w = catalog.locations.selector(tid, i)
                 problems.append(Problem(w.file, w.line, w.col,
                                         f"threat {tid}: this {what[:-1]} selector matches nothing",
                                         _why_empty(selector, index, what)))

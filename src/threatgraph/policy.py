@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from threatgraph.location import UNKNOWN, Location
 from threatgraph.vocabulary import OPEN_STATUSES, severity_rank
 
 if TYPE_CHECKING:
@@ -24,8 +25,7 @@ class Violation:
 
     rule: str
     message: str
-    file: str | None = None
-    line: int | None = None
+    location: Location | None = None
     subject: str = ""  # the threat, mitigation, flow or invariant it is about
     severity: str = "error"
 
@@ -33,7 +33,9 @@ class Violation:
         return self.message
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message": self.message, "file": self.file, "line": self.line,
+        loc = self.location
+        return {"rule": self.rule, "message": self.message, "file": loc.file if loc else None,
+                "line": loc.line if loc else None,
                 "subject": self.subject, "severity": self.severity}
 
 
@@ -51,9 +53,8 @@ class Rule:
     check: Callable[[RuleInput], list[Violation]]
 
 
-def _at(a: Assessment, *key: Any) -> tuple[str | None, int | None]:
-    w = a.catalog.where.get(tuple(key))
-    return (w.file, w.line) if w else (None, None)
+def _known(loc: Location) -> Location | None:
+    return None if loc == UNKNOWN else loc
 
 
 def fail_on(i: RuleInput) -> list[Violation]:
@@ -62,7 +63,7 @@ def fail_on(i: RuleInput) -> list[Violation]:
         return []
     floor = severity_rank(floor_name)
     return [Violation("fail_on", f"{p.severity} threat {p.threat} is {p.status} on {p.target.id} (fail_on = {floor_name})",
-                      *_at(a, "threat", p.threat), subject=p.threat)
+                      _known(a.catalog.locations.threat(p.threat)), subject=p.threat)
             for p in a.pairs if p.status in OPEN_STATUSES and severity_rank(p.severity) >= floor]
 
 
@@ -81,7 +82,7 @@ def require_verified(i: RuleInput) -> list[Violation]:
         return []
     return [Violation("require_verified", f"{p.severity} threat {p.threat} on {p.target.id} is mitigated by claims only: "
                       f"{', '.join(p.mitigations)} not verified against the source (require_verified)",
-                      *_at(a, "threat", p.threat), subject=p.threat)
+                      _known(a.catalog.locations.threat(p.threat)), subject=p.threat)
             for p in a.pairs if p.status == "mitigated" and p.basis == "claimed"]
 
 
@@ -102,7 +103,7 @@ def expired_acceptance(i: RuleInput) -> list[Violation]:
         out.append(Violation("fail_on_expired_acceptance",
                              f"acceptance of {d.threat} on {', '.join(d.targets)} (owner {d.owner}) "
                              f"expired on {d.expires.isoformat() if d.expires else '?'}",
-                             *_at(a, "decision", n), subject=d.threat))
+                             _known(a.catalog.locations.decision(n)), subject=d.threat))
     return out
 
 
@@ -111,7 +112,7 @@ def drift(i: RuleInput) -> list[Violation]:
     if not i.policy.fail_on_drift:
         return []
     return [Violation("fail_on_drift", f"drift: mitigation {mid} is declared {a.mitigation_states[mid].declared} "
-                      "but its evidence does not hold", *_at(a, "mitigation", mid), subject=mid)
+                      "but its evidence does not hold", _known(a.catalog.locations.mitigation(mid)), subject=mid)
             for mid in a.drift]
 
 
@@ -124,7 +125,7 @@ def require_evidence(i: RuleInput) -> list[Violation]:
         if s.declared in ("implemented", "partial") and s.evidence_state != "pass" and not s.drift:
             shown = "no" if s.evidence_state == "none" else s.evidence_state
             out.append(Violation("require_evidence", f"mitigation {mid} has {shown} evidence (require_evidence)",
-                                 *_at(a, "mitigation", mid), subject=mid))
+                                 _known(a.catalog.locations.mitigation(mid)), subject=mid))
     return out
 
 
@@ -133,8 +134,8 @@ def invariants(i: RuleInput) -> list[Violation]:
     if a.analysis is None:
         return []
     decl = a.model.declarations
-    file, line = decl.location if decl is not None else (a.model.file, 1)
-    return [Violation("invariants", f"invariant broken: {r.name} ({r.detail})", file, line, subject=r.name)
+    where = decl.location if decl is not None else Location(a.model.file, 1)
+    return [Violation("invariants", f"invariant broken: {r.name} ({r.detail})", where, subject=r.name)
             for r in a.analysis.invariants if not r.holds]
 
 
@@ -144,12 +145,12 @@ def require_crossing_threats(i: RuleInput) -> list[Violation]:
         return []
     out = []
     for c in a.analysis.crossings:
-        if c["threats"]:
+        if c.threats:
             continue
-        loc = a.model.flows[c["flow"]].location
-        out.append(Violation("require_crossing_threats", f"flow {c['flow']} crosses {', '.join(c['crosses'])} but no "
+        loc = a.model.flows[c.flow].location
+        out.append(Violation("require_crossing_threats", f"flow {c.flow} crosses {', '.join(c.crosses)} but no "
                              "threat is mapped to it (require_crossing_threats)",
-                             loc.file if loc else a.model.file, loc.line if loc else 1, subject=c["flow"],
+                             loc or Location(a.model.file, 1), subject=c.flow,
                              severity="warning"))
     return out
 
@@ -158,9 +159,9 @@ def no_new_unmitigated(i: RuleInput) -> list[Violation]:
     if not i.policy.no_new_unmitigated or i.change is None:
         return []
     a = i.assessment
-    return [Violation("no_new_unmitigated", f"new unmitigated pair since {i.change.base}: {r['severity']} threat "
-                      f"{r['threat']} on {r['target']} (no_new_unmitigated)", *_at(a, "threat", r["threat"]),
-                      subject=r["threat"])
+    return [Violation("no_new_unmitigated", f"new unmitigated pair since {i.change.base}: {r.severity} threat "
+                      f"{r.threat} on {r.target} (no_new_unmitigated)", _known(a.catalog.locations.threat(r.threat)),
+                      subject=r.threat)
             for r in i.change.newly_unmitigated]
 
 

@@ -20,26 +20,61 @@ from threatgraph.analysis.graph import (
     traversal,
 )
 from threatgraph.assess import Assessment
+from threatgraph.rows import Row
 
 
 @dataclass(frozen=True)
-class SinglePointOfFailure:
+class Opening(Row):
+    """One (entry, target) pair a single control alone keeps closed, and the path it opens."""
+
+    entry: str
+    target: str
+    path: tuple[dict[str, Any], ...]  # steps, as in an attack path's JSON
+
+
+@dataclass(frozen=True)
+class SinglePointOfFailure(Row):
     mitigation: str
-    opens: tuple[dict[str, Any], ...]  # one entry per (entry, target) it alone guards, with the path
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mitigation": self.mitigation, "opens": list(self.opens)}
+    opens: tuple[Opening, ...]
 
 
-def independent_mitigations(a: Assessment) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DepthRow(Row):
+    """A high or critical pair and how many of its mitigations actually stand (full or partial)."""
+
+    threat: str
+    target: str
+    severity: str
+    status: str
+    independent_mitigations: int
+    mitigations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BlockedFlow(Row):
+    flow: str
+    blocked_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bypass(Row):
+    """What an always-through invariant's `via` elements, bypassed, would leave standing."""
+
+    invariant: str
+    bypassed: tuple[str, ...]
+    still_blocked: tuple[BlockedFlow, ...]
+    open: tuple[str, ...]
+    other_open_egress: tuple[str, ...]
+
+
+def independent_mitigations(a: Assessment) -> list[DepthRow]:
     rows = []
     for p in a.pairs:
         if p.severity not in ("high", "critical"):
             continue
-        active = sorted(m for m in p.mitigations if a.mitigation_states[m].strength in ("full", "partial"))
-        rows.append({"threat": p.threat, "target": p.target.id, "severity": p.severity, "status": p.status,
-                     "independent_mitigations": len(active), "mitigations": active})
-    rows.sort(key=lambda r: (r["independent_mitigations"], r["threat"], r["target"]))
+        active = tuple(sorted(m for m in p.mitigations if a.mitigation_states[m].strength in ("full", "partial")))
+        rows.append(DepthRow(p.threat, p.target.id, p.severity, p.status, len(active), active))
+    rows.sort(key=lambda r: (r.independent_mitigations, r.threat, r.target))
     return rows
 
 
@@ -61,7 +96,7 @@ def single_points_of_failure(a: Assessment, fp: FlowPairs) -> list[SinglePointOf
     if not closed:
         return []
     current = {"forward": now.forward, "read": now.read, "leak": now.leak}
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    found: dict[str, list[Opening]] = defaultdict(list)
     for control, opened in sorted(fp.opened_by(m).items()):
         new_edges = []
         for fid, way in opened:
@@ -88,11 +123,11 @@ def single_points_of_failure(a: Assessment, fp: FlowPairs) -> list[SinglePointOf
         for e, t in pending:
             path = reach_path(g, [e], [t])
             if path is not None:
-                found[control].append({"entry": e, "target": t, "path": reach_steps(g, path)})
+                found[control].append(Opening(e, t, tuple(reach_steps(g, path))))
     return [SinglePointOfFailure(c, tuple(v)) for c, v in sorted(found.items())]
 
 
-def bypass(a: Assessment, fp: FlowPairs) -> list[dict[str, Any]]:
+def bypass(a: Assessment, fp: FlowPairs) -> list[Bypass]:
     """For each always-through invariant, imagine its `via` elements bypassed: the last hops
     into the targets that are still blocked (and by which controls), those that are open, and
     any other open egress from the sources to elements outside every boundary (DNS, say)."""
@@ -116,7 +151,7 @@ def bypass(a: Assessment, fp: FlowPairs) -> list[dict[str, Any]]:
 
         other = sorted(f for u, v, d in g.edges(data=True) if u in set(inv.sources) and v in outside - targets
                        for f in d["flows"] if not blocked(f))
-        out.append({"invariant": inv.name, "bypassed": list(inv.via),
-                    "still_blocked": [{"flow": f, "blocked_by": sorted(fp.blockers(f))} for f in last_hops if blocked(f)],
-                    "open": [f for f in last_hops if not blocked(f)], "other_open_egress": other})
+        out.append(Bypass(inv.name, tuple(inv.via),
+                          tuple(BlockedFlow(f, tuple(sorted(fp.blockers(f)))) for f in last_hops if blocked(f)),
+                          tuple(f for f in last_hops if not blocked(f)), tuple(other)))
     return out

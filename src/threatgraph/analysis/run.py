@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from threatgraph.analysis import depth, invariants, paths
 from threatgraph.analysis.graph import FlowPairs, traversal
 from threatgraph.assess import Assessment
+from threatgraph.rows import Row
+
+
+@dataclass(frozen=True)
+class Crossing(Row):
+    """A flow that crosses trust boundaries, and the threats mapped to it (none: unanalysed)."""
+
+    flow: str
+    source: str
+    sink: str
+    crosses: tuple[str, ...]
+    attack: bool
+    threats: tuple[str, ...]
 
 
 class Analysis:
     """Everything the graph analyses found. Attack paths (the one analysis that needs networkx)
     are computed the first time they are read, so a plain `check` never imports networkx."""
 
-    def __init__(self, crossings: list[dict[str, Any]], invariants: list[invariants.InvariantResult],
+    def __init__(self, crossings: list[Crossing], invariants: list[invariants.InvariantResult],
                  compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
-                 defence_in_depth: list[dict[str, Any]], bypass: list[dict[str, Any]]):
+                 defence_in_depth: list[depth.DepthRow], bypass: list[depth.Bypass]):
         self.crossings = crossings
         self.invariants = invariants
         self._compute_paths = compute_paths
@@ -33,15 +47,16 @@ class Analysis:
         return {"invariants": [i.to_json() for i in self.invariants],
                 "paths": [p.to_json() for p in self.paths],
                 "single_points_of_failure": [s.to_json() for s in self.single_points_of_failure],
-                "defence_in_depth": self.defence_in_depth, "bypass": self.bypass, "crossings": self.crossings}
+                "defence_in_depth": [r.to_json() for r in self.defence_in_depth],
+                "bypass": [b.to_json() for b in self.bypass], "crossings": [c.to_json() for c in self.crossings]}
 
 
-def crossings(a: Assessment) -> list[dict[str, Any]]:
+def crossings(a: Assessment) -> list[Crossing]:
     threats: dict[str, list[str]] = {}
     for p in a.pairs:
         threats.setdefault(p.target.id, []).append(p.threat)
-    return [{"flow": fid, "source": f.source, "sink": f.sink, "crosses": list(f.crosses), "attack": f.attack,
-             "threats": sorted(set(threats.get(fid, [])))} for fid, f in a.model.flows.items() if f.crosses]
+    return [Crossing(fid, f.source, f.sink, tuple(f.crosses), f.attack, tuple(sorted(set(threats.get(fid, [])))))
+            for fid, f in a.model.flows.items() if f.crosses]
 
 
 def analyse(a: Assessment) -> Analysis:

@@ -20,6 +20,7 @@ from threatgraph.catalog.definitions import (
     ThreatFile,
 )
 from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.location import CatalogLocations, Location
 from threatgraph.model.types import Model
 from threatgraph.safeyaml import YamlDocument, load_yaml_file
 from threatgraph.selectors import ELEMENTS, FLOWS, validate
@@ -28,22 +29,12 @@ MAX_FILES = 5_000
 
 
 @dataclass(frozen=True)
-class Where:
-    file: str
-    line: int
-    col: int = 1
-
-
-@dataclass(frozen=True)
 class Catalog:
     threats: Mapping[str, Threat]
     mitigations: Mapping[str, Mitigation]
     decisions: tuple[Decision, ...]
-    where: Mapping[tuple[Any, ...], Where] = field(default_factory=lambda: MappingProxyType({}))
+    locations: CatalogLocations = field(default_factory=CatalogLocations)
     warnings: tuple[Problem, ...] = ()
-
-    def loc(self, *key: Any) -> Where:
-        return self.where.get(tuple(key)) or Where("?", 1)
 
 
 def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[Any, ...],
@@ -172,19 +163,24 @@ class _Loading:
         self.model, self.root, self.evidence_validator = model, root, evidence_validator
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
-        self.where: dict[tuple[Any, ...], Where] = {}
+        self.threat_at: dict[str, Location] = {}
+        self.mitigation_at: dict[str, Location] = {}
+        self.decision_at: list[Location] = []
+        self.selector_at: dict[str, tuple[Location, ...]] = {}
+        self.reference_at: dict[tuple[str, str], Location] = {}
+        self.evidence_at: dict[str, tuple[Location, ...]] = {}
         self.threats: dict[str, Threat] = {}
         self.mitigations: dict[str, Mitigation] = {}
         self.decisions: list[Decision] = []
         self.docs: dict[tuple[str, str], tuple[YamlDocument, tuple[Any, ...]]] = {}
         # every id an entry declares, valid or not: a reference to an entry rejected for its
         # own fields is not a second error
-        self.first_seen: dict[tuple[str, str], Where] = {}
+        self.first_seen: dict[tuple[str, str], Location] = {}
 
     @staticmethod
-    def located(doc: YamlDocument, path: tuple[Any, ...]) -> Where:
+    def located(doc: YamlDocument, path: tuple[Any, ...]) -> Location:
         line, col = doc.where(path)
-        return Where(doc.file, line, col)
+        return Location(doc.file, line, col)
 
     # -- pass 1: files and entries ----------------------------------------------------------
     def read_folder(self, kind: str, folder: Path, file_cls: type[BaseModel]) -> None:
@@ -235,14 +231,14 @@ class _Loading:
             self.problems += _pydantic_problems(exc, doc, (key, i), cls)
             return
         if isinstance(entry, Decision):
-            self.where[("decision", len(self.decisions))] = self.located(doc, (key, i))
+            self.decision_at.append(self.located(doc, (key, i)))
             self.docs[("decision", str(len(self.decisions)))] = (doc, (key, i))
             self.decisions.append(entry)
             return
         table: dict[str, Any] = self.threats if key == "threats" else self.mitigations
         ident = getattr(entry, "id")  # noqa: B009 - Threat and Mitigation both have an id
         table[ident] = entry
-        self.where[(label, ident)] = self.located(doc, (key, i))
+        (self.threat_at if key == "threats" else self.mitigation_at)[ident] = self.located(doc, (key, i))
         self.docs[(label, ident)] = (doc, (key, i))
 
     def check_nested(self, doc: YamlDocument, key: str, i: int, raw: Any) -> None:
@@ -264,24 +260,24 @@ class _Loading:
         self.decision_references()
         for mid, mitigation in self.mitigations.items():
             doc, base = self.docs[("mitigation", mid)]
-            for k, _item in enumerate(mitigation.evidence):
-                self.where[("evidence", mid, k)] = self.located(doc, base + ("evidence", k))
+            self.evidence_at[mid] = tuple(self.located(doc, base + ("evidence", k))
+                                          for k in range(len(mitigation.evidence)))
         used = {ref.id for t in self.threats.values() for ref in t.mitigations}
         for mid in sorted(set(self.mitigations) - used):
-            w = self.where[("mitigation", mid)]
+            w = self.mitigation_at[mid]
             self.warnings.append(Problem(w.file, w.line, w.col, f"mitigation '{mid}' addresses no threat",
                                          "list it under a threat's mitigations, or remove it", "warning"))
 
     def threat_references(self) -> None:
         for tid, threat in self.threats.items():
             doc, base = self.docs[("threat", tid)]
-            for i, _item in enumerate(threat.applies_to):
-                self.where[("applies_to", tid, i)] = self.located(doc, base + ("applies_to", i))
+            self.selector_at[tid] = tuple(self.located(doc, base + ("applies_to", i))
+                                          for i in range(len(threat.applies_to)))
             for j, ref in enumerate(threat.mitigations):
                 if not self.declared("mitigation", ref.id):
                     self.problems.append(doc.problem(base + ("mitigations", j), f"unknown mitigation '{ref.id}'",
                                                      did_you_mean(ref.id, self.mitigations)))
-                self.where[("threat_mitigation", tid, ref.id)] = self.located(doc, base + ("mitigations", j))
+                self.reference_at[(tid, ref.id)] = self.located(doc, base + ("mitigations", j))
 
     def decision_references(self) -> None:
         for n, decision in enumerate(self.decisions):
@@ -303,7 +299,10 @@ class _Loading:
             threats=MappingProxyType(dict(sorted(self.threats.items()))),
             mitigations=MappingProxyType(dict(sorted(self.mitigations.items()))),
             decisions=tuple(self.decisions),
-            where=MappingProxyType(self.where),
+            locations=CatalogLocations(
+                threats=MappingProxyType(self.threat_at), mitigations=MappingProxyType(self.mitigation_at),
+                decisions=tuple(self.decision_at), selectors=MappingProxyType(self.selector_at),
+                references=MappingProxyType(self.reference_at), evidence=MappingProxyType(self.evidence_at)),
             warnings=tuple(sorted(self.warnings)),
         )
 

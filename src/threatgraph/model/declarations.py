@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.location import Location
 from threatgraph.model.bindings import _binding_lines, _by_file, _module_file
 
 
@@ -57,7 +58,7 @@ def find_declarations(modules: list[ModuleType], root: Path, shown: str, ids: di
             boundary=resolve(inv.boundary, boundaries, "boundary") if inv.boundary is not None else None,
             exceptions=many(inv.exceptions, flows, "flow")))
     resolved = Resolved(tuple(invariants), many(decl.entry_points, elements, "element"),
-                        many(decl.targets, elements, "element"), int(decl.k_paths), (file, line))
+                        many(decl.targets, elements, "element"), int(decl.k_paths), Location(file, line))
     if problems:
         raise InputError(problems)
     return resolved

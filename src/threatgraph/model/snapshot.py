@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.location import Location
 from threatgraph.model.bindings import _binding_lines, _by_file, _module_file
 from threatgraph.model.declarations import find_declarations
 from threatgraph.model.types import (
@@ -19,7 +20,6 @@ from threatgraph.model.types import (
     DataAsset,
     Element,
     Flow,
-    Location,
     Model,
     freeze,
     record,

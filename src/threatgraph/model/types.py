@@ -12,18 +12,13 @@ from types import MappingProxyType
 from typing import Any
 
 from threatgraph.declare import Resolved
+from threatgraph.location import Location
 
 CLASSIFICATIONS = ("unknown", "public", "restricted", "sensitive", "secret", "top_secret")
 
 
 def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     return MappingProxyType(dict(sorted((mapping or {}).items())))
-
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
     c, m = a.catalog, a.model
     if ident in c.threats:
         t = c.threats[ident]
-        w = c.loc("threat", ident)
+        w = c.locations.threat(ident)
         return {"type": "threat", "id": ident, "title": t.title, "severity": t.severity,
                 "stride": list(t.stride), "declared_at": f"{w.file}:{w.line}",
                 "selectors": [{next(iter(i)): describe(next(iter(i.values())))} for i in t.applies_to],

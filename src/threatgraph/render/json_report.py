@@ -21,7 +21,7 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
             "references": t.references.model_dump(mode="json"),
             "mitigations": [r.id for r in t.mitigations],
             "links": [{"mitigation": r.id, "role": r.role, "targets": r.targets} for r in t.mitigations],
-            "location": _where(c.loc("threat", tid)),
+            "location": _where(c.locations.threat(tid)),
             "targets": [{"kind": p.target.kind, "id": p.target.id, "element_kind": p.target.element_kind,
                          "status": p.status, "basis": p.basis, "reason": p.reason,
                          "mitigations": list(p.mitigations), "decision": p.decision}
@@ -34,13 +34,13 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
             "id": mid, "title": mit.title, "type": mit.type, "status": mit.status,
             "evidence_state": s.evidence_state, "strength": s.strength, "drift": s.drift, "note": s.note,
             "verified": s.verified,
-            "location": _where(c.loc("mitigation", mid)),
+            "location": _where(c.locations.mitigation(mid)),
             "evidence": [r.to_json() for r in s.evidence],
         })
     decisions = [{"index": n, "threat": d.threat, "targets": list(d.targets), "decision": d.decision,
                   "owner": d.owner, "justification": d.justification,
                   "expires": d.expires.isoformat() if d.expires else None,
-                  "expired": n in a.expired_decisions, "location": _where(c.loc("decision", n))}
+                  "expired": n in a.expired_decisions, "location": _where(c.locations.decision(n))}
                  for n, d in enumerate(c.decisions)]
     doc: dict[str, Any] = {
         "tool": {"name": "threatgraph", "version": __version__},

@@ -60,7 +60,7 @@ def _failed_evidence(a: Assessment, mid: str) -> list[dict[str, Any]]:
         if r.file and r.line and not any(ch in r.file for ch in "*?["):
             out.append(_location(r.file, r.line, SOURCE, f"{mid}: {r.proves} ({r.detail})"))
         else:
-            w = a.catalog.loc("evidence", mid, k)
+            w = a.catalog.locations.evidence_item(mid, k)
             out.append(_location(w.file, w.line, PROJECT, f"{mid}: evidence '{r.proves}' {r.result}: {r.detail}"))
     return out
 
@@ -77,9 +77,9 @@ def _pair_result(a: Assessment, p: Pair, drifted: list[str]) -> dict[str, Any]:
         kind = "expired" if p.status == EXPIRED else "unmitigated"
         text = f"{p.severity} threat {p.threat} is {p.status} on {p.target.id}: {t.title}"
     if p.status == EXPIRED and p.decision is not None:
-        w = a.catalog.loc("decision", p.decision)
+        w = a.catalog.locations.decision(p.decision)
         locations.append(_location(w.file, w.line, PROJECT, "the expired acceptance"))
-    w = a.catalog.loc("threat", p.threat)
+    w = a.catalog.locations.threat(p.threat)
     locations.append(_location(w.file, w.line, PROJECT, f"threat {p.threat} declared here"))
     target = a.model.target(p.target.id)
     related = []
@@ -105,7 +105,7 @@ def _drift_results(a: Assessment) -> list[dict[str, Any]]:
     for mid in a.drift:
         s = a.mitigation_states[mid]
         locations = _failed_evidence(a, mid)
-        w = a.catalog.loc("mitigation", mid)
+        w = a.catalog.locations.mitigation(mid)
         declared = _location(w.file, w.line, PROJECT, f"mitigation {mid} declared {s.declared} here")
         if not locations:
             locations = [declared]
@@ -184,15 +184,15 @@ def document(a: Assessment) -> dict[str, Any]:
         for inv in an.invariants:
             if inv.holds:
                 continue
-            file, line = decl.location if decl is not None else (a.model.file, 1)
+            file, line = (decl.location.file, decl.location.line) if decl is not None else (a.model.file, 1)
             results.append({"ruleId": "threatgraph.invariant", "level": "error",
                             "message": {"text": _text(f"invariant broken: {inv.name}; counterexample: {inv.detail}")},
                             "locations": [_location(file, line, PROJECT)],
                             "partialFingerprints": {"threatgraph/invariant/v1": _fingerprint(inv.name)}})
         flagged = {v.subject for v in a.violations if v.rule == "require_crossing_threats"}
         for c in an.crossings:  # the crossings the policy flagged, located at the flow
-            if c["flow"] in flagged:
-                f = a.model.flows[c["flow"]]
+            if c.flow in flagged:
+                f = a.model.flows[c.flow]
                 loc = f.location
                 results.append({"ruleId": "threatgraph.unanalysed-crossing", "level": "warning",
                                 "message": {"text": _text(f"flow {f.id} crosses {', '.join(f.crosses)} but no "

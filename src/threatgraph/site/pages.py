@@ -298,7 +298,7 @@ class SiteWriter:
 
         a = self.a
         t = a.catalog.threats[tid]
-        w = a.catalog.loc("threat", tid)
+        w = a.catalog.locations.threat(tid)
         out = [_front(f"{tid} {t.title}"), f"# {md(tid)}: {md(t.title)}\n",
                f"**Severity** {t.severity}" + (f" · likelihood {t.likelihood}" if t.likelihood else "")
                + (f" · impact {t.impact}" if t.impact else "") + f" · **STRIDE** {', '.join(t.stride)} · "
@@ -346,7 +346,7 @@ class SiteWriter:
         a = self.a
         mit = a.catalog.mitigations[mid]
         st = a.mitigation_states[mid]
-        w = a.catalog.loc("mitigation", mid)
+        w = a.catalog.locations.mitigation(mid)
         out = [_front(f"{mid} {mit.title}"), f"# {md(mid)}: {md(mit.title)}\n",
                f"**Declared** {mit.status} · **type** {mit.type} · **evidence** {_status(st.evidence_state)} · "
                f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
