@@ -22,10 +22,11 @@ from collections.abc import Callable
 from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
 from threatgraph.history import utc_day
 from threatgraph.render import dot
-from threatgraph.render.escape import flat, html_text, md, md_block, md_code, visible
+from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
 from threatgraph.render.text import coverage_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
+from threatgraph.site.table import Anchor, Badge, Cell, Code, Emphasis, Link, Mark, Part, Table, Text, badge, listed
 from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, shown_status, worst_status
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
@@ -47,70 +48,116 @@ def _front(title: str, wide: bool = False, searchable: bool = True) -> str:
     return f"---\ntitle: {json.dumps(plain_title(title), ensure_ascii=False)}\n{hide}{search}---\n\n"
 
 
-def _html_table(headers: list[str], rows: list[list[str]]) -> str:
-    """An HTML table (cells already HTML), injected after Markdown by the site_embed hook."""
-    head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
-    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n'
-
-
-
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
 def _status(status: str) -> str:
     """A coloured badge (CSS classes only; the text stays readable without styles)."""
-    return f'<span class="tg-badge tg-{status}">{status}</span>'
-
-
-def _anchor(prefix: str, ident: str) -> str:
-    return f'<a id="{prefix}-{slug(ident)}"></a>'
+    return badge(status)
 
 
 class Layout:
-    """Where each thing is documented, as a page file name plus optional anchor."""
+    """Where each thing is documented, and how a generated table is written. Two strategies:
+    SmallLayout (a page per element and flow, Markdown tables) and LargeLayout (elements as
+    sections of their boundary's page, paged flow tables, tables as HTML fragments)."""
 
-    def __init__(self, a: Assessment, large: bool | None = None):
-        m = a.model
-        self.large = large if large is not None else (len(m.elements) > LARGE_ELEMENTS or len(m.flows) > LARGE_FLOWS)
-        self.flow_page: dict[str, str] = {}
-        self.outside_page: dict[str, str] = {}
-        if self.large:
-            for i, fid in enumerate(sorted(m.flows)):
-                self.flow_page[fid] = f"flows-{i // ROWS_PER_PAGE + 1}"
-            loose = sorted(e for e, x in m.elements.items() if not x.boundaries)
-            for i, eid in enumerate(loose):
-                self.outside_page[eid] = f"{OUTSIDE}-{i // ROWS_PER_PAGE + 1}"
+    large = False
+
+    def __init__(self, a: Assessment):
+        self.boundary_of = {e: (x.boundaries[0] if x.boundaries else OUTSIDE) for e, x in a.model.elements.items()}
+        self.fragments: dict[str, str] = {}
 
     def target(self, kind: str, ident: str, ext: str = ".md") -> str:
-        if not self.large or kind in ("threat", "mitigation", "boundary"):
+        return f"{page(kind, ident)}{ext}"
+
+    def href(self, kind: str, ident: str) -> str:
+        return self.target(kind, ident, ".html")
+
+    def table(self, t: Table) -> list[str]:
+        return [*t.markdown(self.target), ""]
+
+    def detail_pages(self, w: SiteWriter) -> dict[str, str]:
+        raise NotImplementedError
+
+    def matrix(self, w: SiteWriter) -> str:
+        raise NotImplementedError
+
+
+class SmallLayout(Layout):
+    def detail_pages(self, w: SiteWriter) -> dict[str, str]:
+        m = w.a.model
+        pages = {"flows.md": w.flow_table("Flows", sorted(m.flows), anchors=False)}
+        for eid in m.elements:
+            pages[page("element", eid) + ".md"] = w.element_page(eid)
+        for fid in m.flows:
+            pages[page("flow", fid) + ".md"] = w.flow_page(fid)
+        return pages
+
+    def matrix(self, w: SiteWriter) -> str:
+        return w.matrix_by_target()
+
+
+class LargeLayout(Layout):
+    large = True
+
+    def __init__(self, a: Assessment):
+        super().__init__(a)
+        m = a.model
+        self.flow_page = {fid: f"flows-{i // ROWS_PER_PAGE + 1}" for i, fid in enumerate(sorted(m.flows))}
+        loose = sorted(e for e, x in m.elements.items() if not x.boundaries)
+        self.outside_page = {eid: f"{OUTSIDE}-{i // ROWS_PER_PAGE + 1}" for i, eid in enumerate(loose)}
+
+    def target(self, kind: str, ident: str, ext: str = ".md") -> str:
+        if kind in ("threat", "mitigation", "boundary"):
             return f"{page(kind, ident)}{ext}"
         if kind == "flow":
             return f"{self.flow_page[ident]}{ext}#f-{slug(ident)}"
         return f"{self.home(ident)}{ext}#e-{slug(ident)}"
 
     def home(self, eid: str) -> str:
-        """The page an element lives on (large layout)."""
-        return self.outside_page.get(eid) or page("boundary", self._boundary(eid))
+        """The page an element lives on."""
+        return self.outside_page.get(eid) or page("boundary", self.boundary_of[eid])
 
-    def _boundary(self, eid: str) -> str:
-        return self._a_model_boundaries[eid]
+    def table(self, t: Table) -> list[str]:
+        """A large generated table, kept out of Markdown: a placeholder now, HTML after rendering."""
+        name = f"t{len(self.fragments) + 1}"
+        self.fragments[name] = t.html(self.target)
+        return [fragment_placeholder(name), ""]
 
-    def bind(self, a: Assessment) -> Layout:
-        self._a_model_boundaries = {e: (x.boundaries[0] if x.boundaries else OUTSIDE) for e, x in a.model.elements.items()}
-        return self
+    def detail_pages(self, w: SiteWriter) -> dict[str, str]:
+        pages = {}
+        for name, fids in _chunks(self.flow_page).items():
+            pages[name + ".md"] = w.flow_table(f"Flows ({name})", fids, anchors=True)
+        pages["flows.md"] = w.flow_index(_chunks(self.flow_page))
+        for name, eids in _chunks(self.outside_page).items():
+            pages[name + ".md"] = w.outside_page(name, eids)
+        return pages
 
-    def href(self, kind: str, ident: str) -> str:
-        return self.target(kind, ident, ".html")
+    def matrix(self, w: SiteWriter) -> str:
+        return w.matrix_by_boundary()
+
+
+def choose_layout(a: Assessment, large: bool | None = None) -> Layout:
+    m = a.model
+    if large is None:
+        large = len(m.elements) > LARGE_ELEMENTS or len(m.flows) > LARGE_FLOWS
+    return LargeLayout(a) if large else SmallLayout(a)
+
+
+def _chunks(mapping: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for ident, name in sorted(mapping.items()):
+        out[name].append(ident)
+    return dict(out)
 
 
 class SiteWriter:
     def __init__(self, a: Assessment, svg_for: SvgFor, large: bool | None = None):
         self.a = a
         self.svg_for = svg_for
-        self.fragments: dict[str, str] = {}
-        self.layout = Layout(a, large).bind(a)
+        self.layout = choose_layout(a, large)
+        self.fragments = self.layout.fragments
         self.ctx = dot.Context(a, self.layout.href)
         self.status = self.ctx.status
         self.addressed: dict[str, list[str]] = {mid: [] for mid in a.catalog.mitigations}
@@ -141,15 +188,9 @@ class SiteWriter:
         m = self.a.model
         return "flow" if ident in m.flows else "boundary" if ident in m.boundaries else "element"
 
-    def hlink(self, kind: str, ident: str, label: str | None = None) -> str:
-        """An HTML link (for raw HTML tables); text escaped for HTML, target a generated page."""
-        return f'<a href="{html_text(self.layout.href(kind, ident))}">{html_text(flat(label if label is not None else ident))}</a>'
-
-    def table(self, headers: list[str], rows: list[list[str]]) -> str:
-        """A large generated table, kept out of Markdown: a placeholder now, HTML after rendering."""
-        name = f"t{len(self.fragments) + 1}"
-        self.fragments[name] = _html_table(headers, rows)
-        return fragment_placeholder(name) + "\n"
+    def to(self, ident: str, label: str | None = None) -> Link:
+        """A table link to a flow, element or boundary, whichever `ident` names."""
+        return Link(self.kind_of(ident), ident, label)
 
     def figure(self, name: str, source: str) -> str:
         """A placeholder the site_embed hook replaces with the SVG once Markdown has run."""
@@ -160,72 +201,50 @@ class SiteWriter:
     def generate(self) -> dict[str, str]:
         a, m, c = self.a, self.a.model, self.a.catalog
         pages: dict[str, str] = {"index.md": self.overview()}
-        rows = [_front("Threats"), "# Threats\n", _row(["threat", "severity", "STRIDE", *STATUSES]),
-                _row(["---"] * (3 + len(STATUSES)))]
-        for tid, t in sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0])):
-            counts = a.by_threat[tid]
-            rows.append(_row([f"{self.link('threat', tid)} {md(t.title)}", t.severity, ", ".join(t.stride),
-                              *(str(counts[st]) if counts[st] else "" for st in STATUSES)]))
-        pages["threats.md"] = "\n".join(rows) + "\n"
+        threats = sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0]))
+        pages["threats.md"] = self.listing("Threats", "# Threats", Table.of(
+            ["threat", "severity", "STRIDE", *STATUSES],
+            [[[Link("threat", tid), Text(" " + t.title)], [Text(t.severity)], [Text(", ".join(t.stride))],
+              *([Text(str(a.by_threat[tid][st]))] if a.by_threat[tid][st] else [] for st in STATUSES)]
+             for tid, t in threats]))
         for tid in c.threats:
             pages[page("threat", tid) + ".md"] = self.threat_page(tid)
-        rows = [_front("Mitigations"), "# Mitigations\n", _row(["mitigation", "declared", "evidence", "threats"]),
-                _row(["---"] * 4)]
-        for mid, mit in c.mitigations.items():
-            st = a.mitigation_states[mid]
-            rows.append(_row([f"{self.link('mitigation', mid)} {md(mit.title)}" + (" **drift**" if st.drift else ""),
-                              mit.status, _status(st.evidence_state),
-                              ", ".join(self.link("threat", t) for t in self.addressed[mid])]))
-        pages["mitigations.md"] = "\n".join(rows) + "\n"
+        pages["mitigations.md"] = self.listing("Mitigations", "# Mitigations", Table.of(
+            ["mitigation", "declared", "evidence", "threats"],
+            [[[Link("mitigation", mid), Text(" " + mit.title),
+               *([Emphasis("drift")] if a.mitigation_states[mid].drift else [])],
+              [Text(mit.status)], [Badge(a.mitigation_states[mid].evidence_state)],
+              listed([Link("threat", t) for t in self.addressed[mid]])]
+             for mid, mit in c.mitigations.items()]))
         for mid in c.mitigations:
             pages[page("mitigation", mid) + ".md"] = self.mitigation_page(mid)
-
-        if self.layout.large:
-            table = self.table(["element", "kind", "boundary", "coverage"], [
-                [self.hlink("element", eid, e.name), html_text(e.kind),
-                 self.hlink("boundary", e.boundaries[0]) if e.boundaries else "", _status(self.status.get(eid, "none"))]
-                for eid, e in m.elements.items()])
-            pages["elements.md"] = _front("Elements", searchable=False) + "# Elements\n\n" + table
-        else:
-            rows = [_front("Elements"), "# Elements\n", _row(["element", "kind", "boundary", "coverage"]),
-                    _row(["---"] * 4)]
-            for eid, e in m.elements.items():
-                b = self.link("boundary", e.boundaries[0]) if e.boundaries else ""
-                rows.append(_row([f"{self.link('element', eid)} {md(e.name)}", e.kind, b,
-                                  _status(self.status.get(eid, "none"))]))
-            pages["elements.md"] = "\n".join(rows) + "\n"
-        if self.layout.large:
-            for name, fids in self._chunks(self.layout.flow_page).items():
-                pages[name + ".md"] = self.flow_table(f"Flows ({name})", fids, anchors=True)
-            pages["flows.md"] = self.flow_index()
-            for name, eids in self._chunks(self.layout.outside_page).items():
-                pages[name + ".md"] = self.outside_page(name, eids)
-        else:
-            pages["flows.md"] = self.flow_table("Flows", sorted(m.flows), anchors=False)
-            for eid in m.elements:
-                pages[page("element", eid) + ".md"] = self.element_page(eid)
-            for fid in m.flows:
-                pages[page("flow", fid) + ".md"] = self.flow_page(fid)
-        rows = [_front("Boundaries"), "# Trust boundaries\n", _row(["boundary", "inside", "elements"]), _row(["---"] * 3)]
-        for bid, zone in m.boundaries.items():
-            inside = self.link("boundary", zone.parent) if zone.parent else ""
-            rows.append(_row([f"{self.link('boundary', bid)} {md(zone.name)}", inside, str(len(self.inside[bid]))]))
-        pages["boundaries.md"] = "\n".join(rows) + "\n"
+        pages["elements.md"] = self.listing("Elements", "# Elements", Table.of(
+            ["element", "kind", "boundary", "coverage"],
+            [[[Link("element", eid), Text(" " + e.name)], [Text(e.kind)], [Link("boundary", e.boundaries[0])] if e.boundaries else [],
+              [Badge(self.status.get(eid, "none"))]] for eid, e in m.elements.items()]), searchable=not self.layout.large, generated=True)
+        pages.update(self.layout.detail_pages(self))
+        pages["boundaries.md"] = self.listing("Boundaries", "# Trust boundaries", Table.of(
+            ["boundary", "inside", "elements"],
+            [[[Link("boundary", bid), Text(" " + zone.name)], [Link("boundary", zone.parent)] if zone.parent else [],
+              [Text(str(len(self.inside[bid])))]] for bid, zone in m.boundaries.items()]), generated=False)
         for bid in m.boundaries:
             pages[page("boundary", bid) + ".md"] = self.boundary_page(bid)
-        pages["matrix.md"] = self.matrix()
+        pages["matrix.md"] = self.layout.matrix(self)
         pages["evidence.md"] = self.evidence()
         pages["decisions.md"] = self.decisions()
         pages["data.md"] = self.data()
         pages["paths.md"] = self.paths()
         return pages
 
-    @staticmethod
-    def _chunks(mapping: dict[str, str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = defaultdict(list)
-        for ident, name in sorted(mapping.items()):
-            out[name].append(ident)
-        return dict(out)
+    def listing(self, title: str, heading: str, t: Table, searchable: bool = True, generated: bool = False) -> str:
+        """An index page: front matter, heading, one table (Markdown, or a fragment on large sites
+        when `generated` says the table grows with the model)."""
+        lines = self.layout.table(t) if generated else self.markdown(t)
+        return "\n".join([_front(title, searchable=searchable), heading + "\n", *lines])
+
+    def markdown(self, t: Table) -> list[str]:
+        """A table that stays Markdown in every layout (catalog-sized, not model-sized)."""
+        return [*t.markdown(self.layout.target), ""]
 
     def overview(self) -> str:
         a, m, c, s = self.a, self.a.model, self.a.catalog, self.a.summary
@@ -269,29 +288,20 @@ class SiteWriter:
 
     def pairs_table(self, pairs: list[Pair], by: str) -> list[str]:
         a = self.a
-        if self.layout.large:
-            cells = []
-            for p in pairs:
-                first = (self.hlink("threat", p.threat) + " " + html_text(flat(a.catalog.threats[p.threat].title))) \
-                    if by == "threat" else self.hlink(self.kind_of(p.target.id), p.target.id)
-                mits = ", ".join(self.hlink("mitigation", mid) for mid in p.mitigations)
-                dec = ""
-                if p.decision is not None:
-                    d = a.catalog.decisions[p.decision]
-                    dec = html_text(flat(f"{d.decision} by {d.owner or '?'}" + (f", expires {d.expires}" if d.expires else "")))
-                cells.append([first, html_text(p.severity), _status(p.status), mits, dec])
-            return [self.table([by, "severity", "status", "mitigations", "decision"], cells)]
-        rows = [_row([by, "severity", "status", "mitigations", "decision"]), _row(["---"] * 5)]
+        rows: list[list[Cell]] = []
         for p in pairs:
-            first = (self.link("threat", p.threat) + " " + md(a.catalog.threats[p.threat].title)) if by == "threat" \
-                else self.target_link(p.target.id)
-            mits = ", ".join(f"{self.link('mitigation', mid)} ({a.mitigation_states[mid].declared})" for mid in p.mitigations)
-            dec = ""
+            first: list[Part] = [Link("threat", p.threat), Text(" " + a.catalog.threats[p.threat].title)] \
+                if by == "threat" else [self.to(p.target.id)]
+            mits: list[Part] = []
+            for mid in p.mitigations:
+                mits += [*([Text(", ")] if mits else []), Link("mitigation", mid),
+                         Text(f" ({a.mitigation_states[mid].declared})")]
+            dec: list[Part] = []
             if p.decision is not None:
                 d = a.catalog.decisions[p.decision]
-                dec = f"{d.decision} by {md(d.owner or '?')}" + (f", expires {d.expires}" if d.expires else "")
-            rows.append(_row([first, p.severity, _status(p.status), mits, dec]))
-        return rows
+                dec = [Text(f"{d.decision} by {d.owner or '?'}" + (f", expires {d.expires}" if d.expires else ""))]
+            rows.append([first, [Text(p.severity)], [Badge(p.status)], mits, dec])
+        return self.layout.table(Table.of([by, "severity", "status", "mitigations", "decision"], rows))
 
     def threat_page(self, tid: str) -> str:
         from threatgraph.selectors import describe
@@ -318,7 +328,7 @@ class SiteWriter:
             out.append(f"- {what}: {md_code(describe(sel))}")
         out.append("")
         pairs = a.pairs_of_threat(tid)
-        cap = 200 if self.layout.large else len(pairs)
+        cap = 200 if self.layout.large else len(pairs)  # a large site lists the rest in coverage.json
         out += self.pairs_table(pairs[:cap], "target")
         if len(pairs) > cap:
             out.append(f"\n{len(pairs) - cap} more targets: see `coverage.json` or `threatgraph explain {md(tid)}`.")
@@ -390,13 +400,12 @@ class SiteWriter:
         return "\n".join(out) + "\n"
 
     def flows_list(self, flows: list[str]) -> list[str]:
+        if not flows:
+            return []
         m = self.a.model
-        if self.layout.large and flows:
-            return [self.table(["flow", "from", "to"], [
-                [self.hlink("flow", fid, m.flows[fid].name), self.hlink(self.kind_of(m.flows[fid].source), m.flows[fid].source),
-                 self.hlink(self.kind_of(m.flows[fid].sink), m.flows[fid].sink)] for fid in flows])]
-        return [f"- {self.link('flow', fid)} {md(m.flows[fid].name)}: {self.target_link(m.flows[fid].source)} → "
-                f"{self.target_link(m.flows[fid].sink)}" for fid in flows]
+        return self.layout.table(Table.of(["flow", "from", "to"], [
+            [[Link("flow", fid), Text(" " + m.flows[fid].name)], [self.to(m.flows[fid].source)],
+             [self.to(m.flows[fid].sink)]] for fid in flows]))
 
     def element_section(self, eid: str, heading: str = "#") -> list[str]:
         a, e = self.a, self.a.model.elements[eid]
@@ -424,46 +433,6 @@ class SiteWriter:
         out.append(self.figure(page("element", eid), dot.dfd(self.a, focus, name="element", ctx=self.ctx)))
         return "\n".join(out)
 
-    def outside_page(self, name: str, eids: list[str]) -> str:
-        out = [_front(f"Elements outside every boundary ({name})", searchable=False), "# Elements outside every boundary\n",
-               *self.element_rows(eids)]
-        return "\n".join(out) + "\n"
-
-    def flow_rows(self, fids: list[str], anchors: bool) -> list[str]:
-        m = self.a.model
-        if self.layout.large:
-            cells = []
-            for fid in fids:
-                f = m.flows[fid]
-                cells.append([(_anchor("f", fid) if anchors else "") + html_text(flat(f.name))
-                              + f" (<code>{html_text(flat(fid))}</code>)" + (" <em>(attack edge)</em>" if f.attack else ""),
-                              self.hlink(self.kind_of(f.source), f.source), self.hlink(self.kind_of(f.sink), f.sink),
-                              html_text(flat(f.protocol + (f":{f.port}" if f.port is not None else ""))),
-                              ", ".join(self.hlink("boundary", b) for b in f.crosses),
-                              _status(self.status.get(fid, "none")),
-                              ", ".join(self.hlink("threat", p.threat) for p in self.a.pairs_on(fid)[:20])])
-            return [self.table(["flow", "from", "to", "protocol", "crosses", "coverage", "threats"], cells)]
-        rows = [_row(["flow", "from", "to", "protocol", "crosses", "coverage", "threats"]), _row(["---"] * 7)]
-        for fid in fids:
-            f = m.flows[fid]
-            label = (_anchor("f", fid) if anchors else "") + f"{self.link('flow', fid)} {md(f.name)}" + \
-                (" *(attack edge)*" if f.attack else "")
-            threats = ", ".join(self.link("threat", p.threat) for p in self.a.pairs_on(fid)[:20])
-            rows.append(_row([label, self.target_link(f.source), self.target_link(f.sink),
-                              md(f.protocol + (f":{f.port}" if f.port is not None else "")),
-                              ", ".join(self.link("boundary", b) for b in f.crosses), _status(self.status.get(fid, "none")),
-                              threats]))
-        return rows
-
-    def flow_table(self, title: str, fids: list[str], anchors: bool) -> str:
-        return "\n".join([_front(title, searchable=not anchors), f"# {md(title)}\n", *self.flow_rows(fids, anchors)]) + "\n"
-
-    def flow_index(self) -> str:
-        chunks = self._chunks(self.layout.flow_page)
-        out = [_front("Flows"), "# Flows\n", f"{len(self.a.model.flows)} flows, {ROWS_PER_PAGE} per page:\n"]
-        out += [f"- [{name}]({name}.md): {md(fids[0])} … {md(fids[-1])}" for name, fids in chunks.items()]
-        return "\n".join(out) + "\n"
-
     def flow_page(self, fid: str) -> str:
         a, f = self.a, self.a.model.flows[fid]
         data = ", ".join(f"{md(a.model.data[d].name)} ({a.model.data[d].classification})" for d in f.data) or "—"
@@ -485,6 +454,31 @@ class SiteWriter:
         out.append(self.figure(page("flow", fid), dot.dfd(a, dot.Focus(ids, ids, f.name), name="flow", ctx=self.ctx)))
         return "\n".join(out)
 
+    def outside_page(self, name: str, eids: list[str]) -> str:
+        out = [_front(f"Elements outside every boundary ({name})", searchable=False), "# Elements outside every boundary\n",
+               *self.element_rows(eids)]
+        return "\n".join(out) + "\n"
+
+    def flow_table(self, title: str, fids: list[str], anchors: bool) -> str:
+        m = self.a.model
+        rows: list[list[Cell]] = []
+        for fid in fids:
+            f = m.flows[fid]
+            first: list[Part] = [Anchor("f", fid), Text(f.name + " "), Code(fid)] if anchors else \
+                [Link("flow", fid), Text(" " + f.name)]
+            rows.append([first + ([Text(" "), Emphasis("(attack edge)")] if f.attack else []),
+                         [self.to(f.source)], [self.to(f.sink)],
+                         [Text(f.protocol + (f":{f.port}" if f.port is not None else ""))],
+                         listed([Link("boundary", b) for b in f.crosses]), [Badge(self.status.get(fid, "none"))],
+                         listed([Link("threat", p.threat) for p in self.a.pairs_on(fid)[:20]])])
+        t = Table.of(["flow", "from", "to", "protocol", "crosses", "coverage", "threats"], rows)
+        return "\n".join([_front(title, searchable=not anchors), f"# {md(title)}\n", *self.layout.table(t)]) + "\n"
+
+    def flow_index(self, chunks: dict[str, list[str]]) -> str:
+        out = [_front("Flows"), "# Flows\n", f"{len(self.a.model.flows)} flows, {ROWS_PER_PAGE} per page:\n"]
+        out += [f"- [{name}]({name}.md): {md(fids[0])} … {md(fids[-1])}" for name, fids in chunks.items()]
+        return "\n".join(out) + "\n"
+
     def boundary_page(self, bid: str) -> str:
         a, m = self.a, self.a.model
         b = m.boundaries[bid]
@@ -498,18 +492,19 @@ class SiteWriter:
         inside = self.inside[bid]
         own = self.ctx.members.get(bid, [])
         out.append("## Elements inside\n")
-        if self.layout.large and inside:
-            out.append(self.table(["element", "kind"], [[self.hlink("element", e, m.elements[e].name),
-                                                         html_text(m.elements[e].kind)] for e in inside[:ROWS_PER_PAGE]]))
+        if inside:
+            out += self.layout.table(Table.of(["element", "kind"], [
+                [[Link("element", e), Text(" " + m.elements[e].name)], [Text(m.elements[e].kind)]]
+                for e in inside[:ROWS_PER_PAGE]]))
         else:
-            out += [f"- {self.link('element', e)} {md(m.elements[e].name)}" for e in inside[:ROWS_PER_PAGE]] or ["None."]
+            out.append("None.")
         if len(inside) > ROWS_PER_PAGE:
-            out.append(f"- ... and {len(inside) - ROWS_PER_PAGE} more in the nested boundaries")
+            out.append(f"... and {len(inside) - ROWS_PER_PAGE} more in the nested boundaries\n")
         crossing = self.crossing[bid]
         out.append("\n## Flows crossing it\n")
         out += self.flows_list(crossing[:ROWS_PER_PAGE]) or ["None."]
         if len(crossing) > ROWS_PER_PAGE:
-            out.append(f"- ... and {len(crossing) - ROWS_PER_PAGE} more (see the flow tables)")
+            out.append(f"... and {len(crossing) - ROWS_PER_PAGE} more (see the flow tables)\n")
         pairs = a.pairs_on(bid)
         if pairs:
             out.append("\n## Threats\n")
@@ -529,53 +524,54 @@ class SiteWriter:
     def element_rows(self, eids: list[str]) -> list[str]:
         """Large layout: one table row per element (anchor, kind, coverage, threats, flows)."""
         a, m = self.a, self.a.model
-        cells = []
+        rows: list[list[Cell]] = []
         for eid in eids:
             e = m.elements[eid]
             pairs = a.pairs_on(eid)
-            threats = ", ".join(self.hlink("threat", p.threat) for p in pairs[:5]) + (
-                f" +{len(pairs) - 5}" if len(pairs) > 5 else "")
-            cells.append([_anchor("e", eid) + html_text(flat(e.name)) + f" (<code>{html_text(flat(eid))}</code>)",
-                          html_text(e.kind), _status(self.status.get(eid, "none")), threats,
-                          str(len(self.flows_out[eid])), str(len(self.flows_in[eid]))])
-        return [self.table(["element", "kind", "coverage", "threats", "flows out", "flows in"], cells)]
+            threats = listed([Link("threat", p.threat) for p in pairs[:5]]) + (
+                [Text(f" +{len(pairs) - 5}")] if len(pairs) > 5 else [])
+            rows.append([[Anchor("e", eid), Text(e.name + " "), Code(eid)], [Text(e.kind)],
+                         [Badge(self.status.get(eid, "none"))], threats,
+                         [Text(str(len(self.flows_out[eid])))], [Text(str(len(self.flows_in[eid])))]])
+        return self.layout.table(Table.of(["element", "kind", "coverage", "threats", "flows out", "flows in"], rows))
 
-    def matrix(self) -> str:
+    def _legend(self) -> str:
+        return " · ".join(_status(s) for s in STATUSES)
+
+    def matrix_by_boundary(self) -> str:
+        """Large layout: rows are threats, columns the boundaries their targets sit in."""
         a = self.a
-        legend = " · ".join(_status(s) for s in STATUSES)
-        if self.layout.large:
-            zone = {}
-            for p in a.pairs:
-                node = a.model.node(p.target.id)
-                f = a.model.flows.get(p.target.id)
-                where = (f.source if f else p.target.id)
-                e = a.model.elements.get(where)
-                zone[(p.threat, p.target.id)] = (e.boundaries[0] if e and e.boundaries else
-                                                 (p.target.id if node is not None and node.kind == "boundary" else OUTSIDE))
-            cols = sorted(set(zone.values()))
-            counts: dict[tuple[str, str], int] = defaultdict(int)
-            statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for p in a.pairs:
-                k = (p.threat, zone[(p.threat, p.target.id)])
-                counts[k] += 1
-                statuses[k].append(shown_status(p.status, p.basis))
-            worst = {k: worst_status(v) for k, v in statuses.items()}  # the diagrams' order, not its own
-            header = ["threat", *cols]
-            cells = [[self.hlink("threat", tid), *(
-                f'<span class="tg-cell tg-{worst[(tid, b)]}">{counts[(tid, b)]}</span>' if (tid, b) in counts else ""
-                for b in cols)] for tid in a.catalog.threats]
-            return (_front("Coverage matrix", wide=True, searchable=False) + "# Coverage matrix\n\n"
-                    "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
-                    + legend + "\n\n" + self.table(header, cells))
+        zone = {}
+        for p in a.pairs:
+            node = a.model.node(p.target.id)
+            f = a.model.flows.get(p.target.id)
+            e = a.model.elements.get(f.source if f else p.target.id)
+            zone[(p.threat, p.target.id)] = (e.boundaries[0] if e and e.boundaries else
+                                             (p.target.id if node is not None and node.kind == "boundary" else OUTSIDE))
+        cols = sorted(set(zone.values()))
+        statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for p in a.pairs:
+            statuses[(p.threat, zone[(p.threat, p.target.id)])].append(shown_status(p.status, p.basis))
+        rows: list[list[Cell]] = [[[Link("threat", tid)], *([Mark(worst_status(statuses[(tid, b)]), str(len(statuses[(tid, b)])))]
+                                           if (tid, b) in statuses else [] for b in cols)]
+                for tid in a.catalog.threats]
+        return (_front("Coverage matrix", wide=True, searchable=False) + "# Coverage matrix\n\n"
+                "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
+                + self._legend() + "\n\n" + "\n".join(self.layout.table(Table.of(["threat", *cols], rows))))
+
+    def matrix_by_target(self) -> str:
+        """Small layout: rows are threats, columns every flow and element they land on."""
+        a = self.a
         targets = sorted({p.target.id for p in a.pairs})
-        cell = {(p.threat, p.target.id): f'<span class="tg-cell tg-{shown_status(p.status, p.basis)}" '
-                f'title="{html_text(p.reason)}">{p.status[:1].upper()}</span>'
+        cell = {(p.threat, p.target.id): Mark(shown_status(p.status, p.basis), p.status[:1].upper(), p.reason)
                 for p in a.pairs}
         out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n",
-               "Rows are threats, columns the flows and elements they land on. " + legend + "\n",
+               "Rows are threats, columns the flows and elements they land on. " + self._legend() + "\n",
                _row(["threat", *(self.target_link(t) for t in targets)]), _row(["---"] * (len(targets) + 1))]
         for tid in a.catalog.threats:
-            out.append(_row([self.link("threat", tid), *(cell.get((tid, t), "") for t in targets)]))
+            out.append(_row([self.link("threat", tid),
+                             *(Table.cell_markdown([cell[(tid, t)]], self.layout.target) if (tid, t) in cell else ""
+                               for t in targets)]))
         return "\n".join(out) + "\n"
 
     def evidence(self) -> str:

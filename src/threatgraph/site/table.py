@@ -1,0 +1,156 @@
+"""One table value, two renderings. A page builds a `Table` of typed cell parts (text, code,
+link, badge, ...) once; the layout decides whether it becomes a Markdown table (small models,
+searchable, readable in the page source) or an HTML fragment injected after Markdown has run
+(large models, where Markdown tables of thousands of rows are slow). Escaping lives here, per
+part and per format, so no page builds markup by hand."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from threatgraph.render.escape import flat, html_text, md, md_code
+from threatgraph.render.pages import slug
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Emphasis:
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str  # threat, mitigation, element, flow, boundary
+    ident: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A status badge: CSS colours it, the word stays readable without styles."""
+
+    status: str
+    note: str = ""  # a trailing remark, e.g. "gap"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A coloured matrix cell: a short text in the colour of a status, with a tooltip."""
+
+    status: str
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A link target inside a page (a row other pages link to)."""
+
+    prefix: str
+    ident: str
+
+
+Part = Text | Code | Emphasis | Link | Badge | Mark | Anchor
+Cell = Sequence[Part]  # parts concatenated as they are: spaces are Text parts too
+Href = Callable[[str, str, str], str]  # (kind, ident, extension) -> relative target
+
+
+def badge(status: str) -> str:
+    """A status badge as inline HTML (valid in Markdown too)."""
+    return f'<span class="tg-badge tg-{html_text(status)}">{html_text(status)}</span>'
+
+
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]()#+!|~<>]")
+
+
+def _mark(p: Mark, in_markdown: bool = False) -> str:
+    """Inline HTML inside Markdown is still read as Markdown: a '|' ends the table cell and
+    `[a](b)` becomes a link whose quotes close the attribute. So in Markdown every syntax
+    character of the text is written as a character reference, which Markdown leaves alone."""
+    def esc(text: str) -> str:
+        out = html_text(flat(text))
+        return _MARKDOWN_SYNTAX.sub(lambda m: f"&#{ord(m.group())};", out) if in_markdown else out
+
+    title = f' title="{esc(p.title)}"' if p.title else ""
+    return f'<span class="tg-cell tg-{html_text(p.status)}"{title}>{esc(p.text)}</span>'
+
+
+def _anchor(p: Anchor) -> str:
+    return f'<a id="{p.prefix}-{slug(p.ident)}"></a>'
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+    @staticmethod
+    def of(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Table:
+        return Table(tuple(headers), tuple(tuple(tuple(c) for c in r) for r in rows))
+
+    def markdown(self, href: Href) -> list[str]:
+        """Lines of a Markdown table; links point at `.md` pages (mkdocs rewrites them)."""
+        lines = ["| " + " | ".join(md(h) for h in self.headers) + " |", "| " + " | ".join("---" for _ in self.headers) + " |"]
+        lines += ["| " + " | ".join(self.cell_markdown(c, href) for c in row) + " |" for row in self.rows]
+        return lines
+
+    @staticmethod
+    def cell_markdown(cell: Cell, href: Href) -> str:
+        return "".join(_md_part(p, href) for p in cell)
+
+    def html(self, href: Href) -> str:
+        """An HTML table (for the large layout's fragments); every text escaped for HTML."""
+        def part(p: Part) -> str:
+            if isinstance(p, Text):
+                return html_text(flat(p.text))
+            if isinstance(p, Code):
+                return f"<code>{html_text(flat(p.text))}</code>"
+            if isinstance(p, Emphasis):
+                return f"<em>{html_text(flat(p.text))}</em>"
+            if isinstance(p, Link):
+                label = p.label if p.label is not None else p.ident
+                return f'<a href="{html_text(href(p.kind, p.ident, ".html"))}">{html_text(flat(label))}</a>'
+            if isinstance(p, Badge):
+                return badge(p.status) + (f" <em>({html_text(flat(p.note))})</em>" if p.note else "")
+            return _mark(p) if isinstance(p, Mark) else _anchor(p)
+
+        head = "".join(f"<th>{html_text(h)}</th>" for h in self.headers)
+        body = "\n".join("<tr>" + "".join(f"<td>{''.join(part(p) for p in c)}</td>" for c in row) + "</tr>"
+                         for row in self.rows)
+        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
+
+
+
+def _md_part(p: Part, href: Href) -> str:
+    if isinstance(p, Text):
+        return md(p.text)
+    if isinstance(p, Code):
+        return md_code(p.text)
+    if isinstance(p, Emphasis):
+        return f"*{md(p.text)}*"
+    if isinstance(p, Link):
+        return f"[{md(p.label if p.label is not None else p.ident)}]({href(p.kind, p.ident, '.md')})"
+    if isinstance(p, Badge):
+        return badge(p.status) + (f" *({md(p.note)})*" if p.note else "")
+    return _mark(p, in_markdown=True) if isinstance(p, Mark) else _anchor(p)
+
+
+def listed(parts: Sequence[Part], separator: str = ", ") -> list[Part]:
+    """Parts with a separator between them (a cell listing threats, say)."""
+    out: list[Part] = []
+    for n, p in enumerate(parts):
+        if n:
+            out.append(Text(separator))
+        out.append(p)
+    return out

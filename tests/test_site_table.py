@@ -1,0 +1,67 @@
+"""The site's one table value: the same cells render to Markdown (small layout) and HTML
+(large layout) with every string escaped for its format and the same links in both."""
+
+import html
+import re
+
+import markdown
+
+from threatgraph import pipeline
+from threatgraph.config import load_config
+from threatgraph.site import pages
+from threatgraph.site.table import Anchor, Badge, Code, Emphasis, Link, Mark, Table, Text, listed
+
+HOSTILE = 'x <script>alert(1)</script> | ` ** [a](javascript:1) \n line'
+
+
+def href(kind: str, ident: str, ext: str) -> str:
+    return f"{kind}-{ident}{ext}"
+
+
+def table() -> Table:
+    return Table.of(["name", "status"], [
+        [[Link("threat", "T1", HOSTILE), Text(" " + HOSTILE)], [Badge("partially-mitigated", note="gap")]],
+        [[Anchor("f", "F1"), Code(HOSTILE), Emphasis(HOSTILE)], [Mark("unmitigated", "U", title=HOSTILE)]],
+        [listed([Link("threat", "A"), Link("threat", "B")]), []],
+    ])
+
+
+def test_markdown_escapes_every_part_and_keeps_one_row_per_line():
+    lines = table().markdown(href)
+    assert len(lines) == 5  # header, rule, three rows: the newline in a name did not add a row
+    rendered = markdown.markdown("\n".join(lines), extensions=["tables"])
+    assert "<script>" not in rendered and 'href="javascript:' not in rendered
+    assert rendered.count("<tr>") == 4 and rendered.count("<td>") == 6  # no '|' in a name broke a cell
+    body = "\n".join(lines)
+    assert "[A](threat-A.md), [B](threat-B.md)" in body
+
+
+def test_html_escapes_every_part():
+    out = table().html(href)
+    assert "<script>" not in out and 'title="x &lt;script&gt;' in out
+    assert out.count("<tr>") == 4 and out.count("<td>") == 6
+
+
+def test_markdown_and_html_link_to_the_same_pages():
+    t = table()
+    md_links = re.findall(r"\]\(([^)]+)\.md\)", "\n".join(t.markdown(href)))
+    html_links = [html.unescape(h)[:-5] for h in re.findall(r'href="([^"]+)"', t.html(href))]
+    assert md_links == html_links == ["threat-T1", "threat-A", "threat-B"]
+
+
+def test_small_and_large_layouts_list_the_same_pairs():
+    """One pairs table, two renderings: every (target, mitigation) the small layout lists on a
+    threat page, the large layout lists too (before the split, the large one dropped the
+    mitigations' declared states)."""
+    from tests.conftest import REPO
+
+    a = pipeline.check(load_config(REPO), use_evidence=False)
+    tid = "T11"
+    small = pages.SiteWriter(a, lambda n, s: "", large=False)
+    large = pages.SiteWriter(a, lambda n, s: "", large=True)
+    small_page = small.threat_page(tid)
+    large.threat_page(tid)
+    fragment = next(f for f in large.fragments.values() if "tg-badge" in f and "mitigation-" in f)
+    small_mits = re.findall(r"\[([A-Z0-9-]+)\]\(mitigation-[^)]+\) \\\((\w[\w-]*)\\\)", small_page)
+    large_mits = re.findall(r">([A-Z0-9-]+)</a> \((\w[\w-]*)\)", fragment)
+    assert small_mits and small_mits == large_mits
