@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # types only: the analysis and the policy read the assessment
     from threatgraph.policy import Violation
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
-from threatgraph.defence import DECIDED, VERIFIED, Link, combine
+from threatgraph.defence import DECIDED, VERIFIED, Link, Outcome, combine
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
 from threatgraph.mapping import Target
@@ -207,14 +207,10 @@ def coverage_ratio(counts: Mapping[str, int]) -> float:
     return round((counts.get(MITIGATED, 0) + counts.get(ACCEPTED, 0)) / total, 4)
 
 
-def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]],  # noqa: C901 - complexity debt, see ARCHITECTURE.md
-           evidence: Mapping[str, tuple[EvidenceResult, ...]], policy: Policy,
-           today: dt.date, source_label: str | None = None,
-           warnings: tuple[Problem, ...] = ()) -> Assessment:
-    states = {mid: mitigation_state(mid, m.status, evidence.get(mid, ()))
-              for mid, m in catalog.mitigations.items()}
+def _decided(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]]) -> dict[tuple[str, str], int]:
+    """Which decision applies to each (threat, target) pair; a decision that matches no pair,
+    or two decisions on one pair, is an input error."""
     problems: list[Problem] = []
-
     decided: dict[tuple[str, str], int] = {}
     for n, d in enumerate(catalog.decisions):
         hits = [t.id for t in mapping.get(d.threat, ()) if any(fnmatch.fnmatchcase(t.id, p) for p in d.targets)]
@@ -226,21 +222,31 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
         for hit in hits:
             if (d.threat, hit) in decided:
                 first = catalog.locations.decision(decided[(d.threat, hit)])
-                problems.append(Problem(w.file, w.line, w.col,
-                                        f"two decisions on ({d.threat}, {hit})",
+                problems.append(Problem(w.file, w.line, w.col, f"two decisions on ({d.threat}, {hit})",
                                         f"the other is at {first.file}:{first.line}"))
             decided[(d.threat, hit)] = n
     if problems:
         raise InputError(problems)
+    return decided
 
-    expired = tuple(n for n, d in enumerate(catalog.decisions)
-                    if d.decision == "accept" and d.expires is not None and d.expires < today)
+
+def _decided_pair(catalog: Catalog, tid: str, target: Target, severity: str, applicable: tuple[str, ...],
+                  decision: int, expired: bool, outcome: Outcome) -> Pair:
+    d = catalog.decisions[decision]
+    status = FALSE_POSITIVE if d.decision == "false_positive" else EXPIRED if expired else ACCEPTED
+    why = (f"{status}: decision by {d.owner or 'an unnamed owner'}"
+           + (f", expires {d.expires.isoformat()}" if d.expires else "") + f"; without it: {outcome.reason}")
+    return Pair(tid, target, severity, status, applicable, decision, "" if status == EXPIRED else DECIDED, why)
+
+
+def _pairs(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]], states: Mapping[str, MitigationState],
+           decided: Mapping[tuple[str, str], int], expired: tuple[int, ...]) -> list[Pair]:
     pairs: list[Pair] = []
     for tid, threat in catalog.threats.items():
         # Mitigations that apply on every target are combined once per threat, not per pair.
         everywhere = [ref for ref in threat.mitigations if ref.targets is None]
         everywhere_outcome = combine([_link(ref, states[ref.id]) for ref in everywhere])
-        restricted = [ref for ref in threat.mitigations if ref.targets is not None]
+        restricted = any(ref.targets is not None for ref in threat.mitigations)
         for target in mapping[tid]:
             refs, outcome = everywhere, everywhere_outcome
             if restricted:
@@ -250,15 +256,24 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
             applicable = tuple(ref.id for ref in refs)
             decision = decided.get((tid, target.id))
             if decision is not None:
-                d = catalog.decisions[decision]
-                status = FALSE_POSITIVE if d.decision == "false_positive" else EXPIRED if decision in expired else ACCEPTED
-                basis = "" if status == EXPIRED else DECIDED
-                why = (f"{status}: decision by {d.owner or 'an unnamed owner'}"
-                       + (f", expires {d.expires.isoformat()}" if d.expires else "") + f"; without it: {outcome.reason}")
-                pairs.append(Pair(tid, target, threat.severity, status, applicable, decision, basis, why))
+                pairs.append(_decided_pair(catalog, tid, target, threat.severity, applicable, decision,
+                                           decision in expired, outcome))
             else:
                 pairs.append(Pair(tid, target, threat.severity, outcome.status, applicable, None, outcome.basis,
                                   outcome.reason))
+    return pairs
+
+
+def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]],
+           evidence: Mapping[str, tuple[EvidenceResult, ...]], policy: Policy,
+           today: dt.date, source_label: str | None = None,
+           warnings: tuple[Problem, ...] = ()) -> Assessment:
+    states = {mid: mitigation_state(mid, m.status, evidence.get(mid, ()))
+              for mid, m in catalog.mitigations.items()}
+    decided = _decided(catalog, mapping)
+    expired = tuple(n for n, d in enumerate(catalog.decisions)
+                    if d.decision == "accept" and d.expires is not None and d.expires < today)
+    pairs = _pairs(catalog, mapping, states, decided, expired)
 
     counts, by_threat, by_target, by_stride, by_severity = _tally(pairs, catalog)
     verified = sum(p.status == MITIGATED and p.basis == VERIFIED for p in pairs)

@@ -101,33 +101,24 @@ def _line_of(text: str, key: str, section: str) -> int:
     return 1
 
 
-def load_config(start: Path, overrides: dict[str, Any] | None = None,  # noqa: C901 - complexity debt, see ARCHITECTURE.md
-                explicit: Path | None = None) -> Config:
-    """Read configuration; `overrides` (from flags) win over the file, the environment
-    (THREATGRAPH_SOURCE) fills `source` when neither sets it."""
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    pyproject = explicit or find_pyproject(start)
-    problems: list[Problem] = []
-    table: dict[str, Any] = {}
-    text = ""
-    shown = "pyproject.toml"
-    root = start.resolve()
-    if pyproject is not None:
-        root = pyproject.resolve().parent
-        shown = str(pyproject) if explicit else "pyproject.toml"
-        try:
-            text = pyproject.read_text(encoding="utf-8")
-            data = tomllib.loads(text)
-        except FileNotFoundError:
-            raise InputError([Problem(shown, 1, 1, "configuration file not found")]) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            m = re.search(r"line (\d+), column (\d+)", str(exc))
-            line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-            raise InputError([Problem(shown, line, col, f"invalid TOML: {exc}")]) from None
-        table = data.get("tool", {}).get("threatgraph", {})
-        if not isinstance(table, dict):
-            raise InputError([Problem(shown, 1, 1, "[tool.threatgraph] must be a table")])
+def _read_table(pyproject: Path, shown: str) -> tuple[str, dict[str, Any]]:
+    """The file's text and its [tool.threatgraph] table (empty when absent)."""
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise InputError([Problem(shown, 1, 1, "configuration file not found")]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        raise InputError([Problem(shown, line, col, f"invalid TOML: {exc}")]) from None
+    table = data.get("tool", {}).get("threatgraph", {})
+    if not isinstance(table, dict):
+        raise InputError([Problem(shown, 1, 1, "[tool.threatgraph] must be a table")])
+    return text, table
 
+
+def _top_values(table: dict[str, Any], text: str, shown: str, problems: list[Problem]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in table.items():
         line = _line_of(text, key, "tool.threatgraph")
@@ -144,33 +135,55 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None,  # noqa: C
             problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
         elif key != "policy":
             values[key] = value
+    return values
 
-    policy_values: dict[str, Any] = {}
-    raw_policy = table.get("policy", {})
-    if not isinstance(raw_policy, dict):
+
+def _policy_problem(key: str, value: Any) -> tuple[str, str] | None:
+    """What is wrong with one policy value (message, hint), or None."""
+    expected = _POLICY_TYPES.get(key)
+    if expected is None:
+        return f"unknown policy key '{key}'", did_you_mean(key, _POLICY_TYPES)
+    if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+        return f"policy '{key}' has the wrong type ({type(value).__name__})", ""
+    if key == "fail_on" and value not in (None, "never", *SEVERITIES):
+        return f"fail_on '{value}' is not a severity", did_you_mean(str(value), (*SEVERITIES, "never"))
+    if key == "min_coverage" and isinstance(value, (int, float)) and not 0 <= float(value) <= 1:
+        return "min_coverage must be between 0 and 1", "write 0.8 for 80%"
+    return None
+
+
+def _policy_values(raw: Any, flags: dict[str, Any], text: str, shown: str, problems: list[Problem]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
         problems.append(Problem(shown, _line_of(text, "policy", "tool.threatgraph"), 1,
                                 "policy must be a table: [tool.threatgraph.policy]"))
-        raw_policy = {}
-    raw_policy = {**raw_policy, **overrides.pop("policy", {})}
-    for key, value in raw_policy.items():
-        line = _line_of(text, key, "tool.threatgraph.policy")
-        expected = _POLICY_TYPES.get(key)
-        if expected is None:
-            problems.append(Problem(shown, line, 1, f"unknown policy key '{key}'",
-                                    did_you_mean(key, _POLICY_TYPES)))
-            continue
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            problems.append(Problem(shown, line, 1, f"policy '{key}' has the wrong type ({type(value).__name__})"))
-            continue
-        if key == "fail_on" and value not in (None, "never", *SEVERITIES):
-            problems.append(Problem(shown, line, 1, f"fail_on '{value}' is not a severity",
-                                    did_you_mean(str(value), (*SEVERITIES, "never"))))
-            continue
-        if key == "min_coverage" and isinstance(value, (int, float)) and not 0 <= float(value) <= 1:
-            problems.append(Problem(shown, line, 1, "min_coverage must be between 0 and 1",
-                                    "write 0.8 for 80%"))
-            continue
-        policy_values[key] = None if value == "never" else value
+        raw = {}
+    values: dict[str, Any] = {}
+    for key, value in {**raw, **flags}.items():
+        wrong = _policy_problem(key, value)
+        if wrong is not None:
+            problems.append(Problem(shown, _line_of(text, key, "tool.threatgraph.policy"), 1, *wrong))
+        else:
+            values[key] = None if value == "never" else value
+    return values
+
+
+def load_config(start: Path, overrides: dict[str, Any] | None = None,
+                explicit: Path | None = None) -> Config:
+    """Read configuration; `overrides` (from flags) win over the file, the environment
+    (THREATGRAPH_SOURCE) fills `source` when neither sets it."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    pyproject = explicit or find_pyproject(start)
+    problems: list[Problem] = []
+    table: dict[str, Any] = {}
+    text = ""
+    shown = "pyproject.toml"
+    root = start.resolve()
+    if pyproject is not None:
+        root = pyproject.resolve().parent
+        shown = str(pyproject) if explicit else "pyproject.toml"
+        text, table = _read_table(pyproject, shown)
+    values = _top_values(table, text, shown, problems)
+    policy_values = _policy_values(table.get("policy", {}), overrides.pop("policy", {}), text, shown, problems)
     if problems:
         raise InputError(problems)
 
@@ -178,4 +191,3 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None,  # noqa: C
     if "source" not in values and os.environ.get("THREATGRAPH_SOURCE"):
         values["source"] = os.environ["THREATGRAPH_SOURCE"]
     return Config(root=root, pyproject=pyproject, policy=Policy(**policy_values), **values)
-

@@ -190,125 +190,142 @@ def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_
     return source
 
 
-def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = None, name: str = "dfd",  # noqa: C901 - debt, ARCHITECTURE.md
+def dfd(a: Assessment, focus: Focus | None = None, collapse_over: int | None = None, name: str = "dfd",
         ctx: Context | None = None) -> str:
     """The DOT source of a data-flow diagram (deterministic: everything sorted by id)."""
-    m = a.model
-    ctx = ctx or Context(a)
-    focus = focus or Focus()
-    status, kids, members, node_name = ctx.status, ctx.kids, ctx.members, ctx.node_name
-    include = focus.include
-    if include is None:
-        visible_nodes = set(m.elements)
-        shown_flows = sorted(fid for fid, f in m.flows.items() if f.source in m.elements and f.sink in m.elements)
-    else:
-        visible_nodes = {i for i in include if i in m.elements}
-        shown_flows = sorted({fid for n in visible_nodes for fid in ctx.flows_of.get(n, ())
-                              if (include is None or fid in include)
-                              and m.flows[fid].source in visible_nodes and m.flows[fid].sink in visible_nodes})
-    # Collapse: a boundary whose own elements exceed the threshold draws them as one node.
-    collapsed: dict[str, str] = {}
-    if collapse_over is not None:
-        for bid, ids in members.items():
-            if bid is not None and len(ids) > collapse_over:
-                for e in ids:
-                    collapsed[e] = bid
+    return _Dfd(a, focus or Focus(), collapse_over, name, ctx or Context(a)).source()
 
-    g = graphviz.Digraph(name, graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
-                                             "compound": "true", "nodesep": "0.2", "ranksep": "0.4", "bgcolor": "white",
-                                             "label": _text(focus.title), "labelloc": "t"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
-                         edge_attr={"fontname": "Helvetica", "fontsize": "8"})
 
-    def colours(ident: str) -> tuple[str, str]:
-        if focus.highlight and ident not in focus.highlight:
+class _Dfd:
+    """One data-flow diagram being drawn: which nodes and flows it shows, which boundaries it
+    collapses, then nodes inside their clusters, edges and the legend."""
+
+    def __init__(self, a: Assessment, focus: Focus, collapse_over: int | None, name: str, ctx: Context):
+        self.m, self.focus, self.ctx = a.model, focus, ctx
+        self.visible_nodes, self.shown_flows = self._select()
+        self.collapsed = self._collapsed(collapse_over)
+        self.needed_cache: dict[str, bool] = {}
+        self.g = graphviz.Digraph(name, graph_attr={
+            "rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "compound": "true", "nodesep": "0.2",
+            "ranksep": "0.4", "bgcolor": "white", "label": _text(focus.title), "labelloc": "t"},
+            node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
+            edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+
+    def _select(self) -> tuple[set[str], list[str]]:
+        m, include = self.m, self.focus.include
+        if include is None:
+            return set(m.elements), sorted(fid for fid, f in m.flows.items() if f.source in m.elements and f.sink in m.elements)
+        nodes = {i for i in include if i in m.elements}
+        flows = sorted({fid for n in nodes for fid in self.ctx.flows_of.get(n, ())
+                        if fid in include and m.flows[fid].source in nodes and m.flows[fid].sink in nodes})
+        return nodes, flows
+
+    def _collapsed(self, over: int | None) -> dict[str, str]:
+        """A boundary whose own elements exceed the threshold draws them as one node."""
+        if over is None:
+            return {}
+        return {e: bid for bid, ids in self.ctx.members.items() if bid is not None and len(ids) > over for e in ids}
+
+    def source(self) -> str:
+        members, kids = self.ctx.members, self.ctx.kids
+        for e in members.get(None, []):
+            if e in self.visible_nodes:
+                self.add_node(self.g, e)
+        for bid in kids.get(None, []):
+            if self.needed(bid):
+                self.add_cluster(self.g, bid)
+        self.add_bundles()
+        self.add_flows()
+        self.add_legend()
+        out: str = self.g.source
+        return out
+
+    def colours(self, ident: str) -> tuple[str, str]:
+        if self.focus.highlight and ident not in self.focus.highlight:
             return FADED
-        return PALETTE[status.get(ident, "none")]
+        return PALETTE[self.ctx.status.get(ident, "none")]
 
-    def add_node(sub: graphviz.Digraph, ident: str) -> None:
-        e = m.elements[ident]
-        fill, line = colours(ident)
-        width = "2.5" if ident in focus.highlight else "1"
+    def add_node(self, sub: graphviz.Digraph, ident: str) -> None:
+        e, node_name = self.m.elements[ident], self.ctx.node_name
+        fill, line = self.colours(ident)
         sub.node(node_name[ident], label=_text(e.name), shape=SHAPES.get(e.kind, "box"), fillcolor=fill,
-                 color=line, penwidth=width, URL=f"{LINK}{ctx.href('element', ident)}",
-                 tooltip=_text(f"{e.kind}: {e.id}"), id=f"node-{node_name[ident]}",
-                 fontcolor="#9a9a9a" if (fill, line) == FADED else "black")
+                 color=line, penwidth="2.5" if ident in self.focus.highlight else "1",
+                 URL=f"{LINK}{self.ctx.href('element', ident)}", tooltip=_text(f"{e.kind}: {e.id}"),
+                 id=f"node-{node_name[ident]}", fontcolor="#9a9a9a" if (fill, line) == FADED else "black")
 
-    needed_cache: dict[str, bool] = {}
+    def needed(self, bid: str) -> bool:
+        if bid not in self.needed_cache:
+            self.needed_cache[bid] = any(e in self.visible_nodes for e in self.ctx.members.get(bid, [])) or \
+                any(self.needed(k) for k in self.ctx.kids.get(bid, []))
+        return self.needed_cache[bid]
 
-    def needed(bid: str) -> bool:
-        if bid not in needed_cache:
-            needed_cache[bid] = any(e in visible_nodes for e in members.get(bid, [])) or \
-                any(needed(k) for k in kids.get(bid, []))
-        return needed_cache[bid]
-
-    def add_cluster(parent: graphviz.Digraph, bid: str) -> None:
-        b = m.boundaries[bid]
-        fill, line = colours(bid) if bid in status or focus.highlight else ("#ffffff", "#7f8c8d")
+    def add_cluster(self, parent: graphviz.Digraph, bid: str) -> None:
+        b, node_name, focus = self.m.boundaries[bid], self.ctx.node_name, self.focus
+        fill, line = self.colours(bid) if bid in self.ctx.status or focus.highlight else ("#ffffff", "#7f8c8d")
         with parent.subgraph(name=f"cluster_{node_name[bid]}") as sub:
             sub.attr(label=_text(b.name), style="dashed,rounded", color=line,
                      penwidth="2.5" if bid in focus.highlight else "1.2", fontcolor="#34495e",
-                     URL=f"{LINK}{ctx.href('boundary', bid)}", tooltip=_text(f"boundary: {bid}"),
+                     URL=f"{LINK}{self.ctx.href('boundary', bid)}", tooltip=_text(f"boundary: {bid}"),
                      id=f"cluster-{node_name[bid]}")
-            own = [e for e in members.get(bid, []) if e in visible_nodes]
-            if own and own[0] in collapsed:
+            own = [e for e in self.ctx.members.get(bid, []) if e in self.visible_nodes]
+            if own and own[0] in self.collapsed:
                 sub.node(f"c{node_name[bid]}", label=_text(f"{len(own)} elements"), shape="box3d",
-                         fillcolor="#ffffff", color="#566573", URL=f"{LINK}{ctx.href('boundary', bid)}")
+                         fillcolor="#ffffff", color="#566573", URL=f"{LINK}{self.ctx.href('boundary', bid)}")
             else:
                 for e in own:
-                    add_node(sub, e)
-            for kid in kids.get(bid, []):
-                if needed(kid):
-                    add_cluster(sub, kid)
+                    self.add_node(sub, e)
+            for kid in self.ctx.kids.get(bid, []):
+                if self.needed(kid):
+                    self.add_cluster(sub, kid)
 
-    for e in members.get(None, []):
-        if e in visible_nodes:
-            add_node(g, e)
-    for bid in kids.get(None, []):
-        if needed(bid):
-            add_cluster(g, bid)
+    def endpoint(self, ident: str) -> str:
+        if ident in self.collapsed:
+            return f"c{self.ctx.node_name[self.collapsed[ident]]}"
+        return self.ctx.node_name[ident]
 
-    def endpoint(ident: str) -> str:
-        if ident in collapsed:
-            return f"c{node_name[collapsed[ident]]}"
-        return node_name[ident]
+    def touches_collapsed(self, fid: str) -> bool:
+        f = self.m.flows[fid]
+        return f.source in self.collapsed or f.sink in self.collapsed
 
-    # Flows touching a collapsed boundary are drawn once per (from, to) pair, labelled with a count.
-    bundles: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for fid in shown_flows:
-        f = m.flows[fid]
-        if f.source in collapsed or f.sink in collapsed:
-            bundles[(endpoint(f.source), endpoint(f.sink))].append(fid)
-    for (src, dst), fids in sorted(bundles.items()):
-        worst = min((status.get(fid, "none") for fid in fids), key=lambda st: _RANK.get(st, 9))
-        fill, line = PALETTE[worst]
-        g.edge(src, dst, label=_text(f"{len(fids)} flows" if len(fids) > 1 else fids[0]), color=line, fontcolor=line,
-               style="dashed" if all(m.flows[fid].attack for fid in fids) else "solid", penwidth="1.2",
-               tooltip=_text(", ".join(fids[:20]) + (" ..." if len(fids) > 20 else "")))
-    drawn: set[str] = set()
-    for fid in shown_flows:
-        f = m.flows[fid]
-        if f.source in collapsed or f.sink in collapsed:
-            continue
-        src, dst = endpoint(f.source), endpoint(f.sink)
-        label = f.protocol + (f":{f.port}" if f.port is not None else "")
-        drawn.add(fid)
-        fill, line = colours(fid)
-        g.edge(src, dst, label=_text(label), color=line, fontcolor=line if (fill, line) != FADED else "#b0b0b0",
-               style="dashed" if f.attack else "solid", penwidth="2.5" if fid in focus.highlight else "1.2",
-               arrowhead="odiamond" if f.attack else "normal",
-               URL=f"{LINK}{ctx.href('flow', fid)}", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{len(drawn)}")
+    def add_bundles(self) -> None:
+        """Flows touching a collapsed boundary are drawn once per (from, to) pair, with a count."""
+        bundles: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for fid in self.shown_flows:
+            if self.touches_collapsed(fid):
+                f = self.m.flows[fid]
+                bundles[(self.endpoint(f.source), self.endpoint(f.sink))].append(fid)
+        for (src, dst), fids in sorted(bundles.items()):
+            worst = min((self.ctx.status.get(fid, "none") for fid in fids), key=lambda st: _RANK.get(st, 9))
+            line = PALETTE[worst][1]
+            self.g.edge(src, dst, label=_text(f"{len(fids)} flows" if len(fids) > 1 else fids[0]), color=line,
+                        fontcolor=line, style="dashed" if all(self.m.flows[fid].attack for fid in fids) else "solid",
+                        penwidth="1.2", tooltip=_text(", ".join(fids[:20]) + (" ..." if len(fids) > 20 else "")))
 
-    with g.subgraph(name="cluster_legend") as leg:
-        leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555")
-        for i, (st, text) in enumerate(LEGEND):
-            fill, line = PALETTE[st]
-            leg.node(f"legend{i}", label=text, shape="box", fillcolor=fill, color=line, fontsize="8")
-        leg.node("legend_a", label="", shape="point", width="0.05")
-        leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="8", style="")
-        leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
-    source: str = g.source
-    return source
+    def add_flows(self) -> None:
+        drawn = 0
+        for fid in self.shown_flows:
+            if self.touches_collapsed(fid):
+                continue
+            f = self.m.flows[fid]
+            drawn += 1
+            fill, line = self.colours(fid)
+            self.g.edge(self.endpoint(f.source), self.endpoint(f.sink),
+                        label=_text(f.protocol + (f":{f.port}" if f.port is not None else "")), color=line,
+                        fontcolor=line if (fill, line) != FADED else "#b0b0b0",
+                        style="dashed" if f.attack else "solid",
+                        penwidth="2.5" if fid in self.focus.highlight else "1.2",
+                        arrowhead="odiamond" if f.attack else "normal",
+                        URL=f"{LINK}{self.ctx.href('flow', fid)}", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{drawn}")
+
+    def add_legend(self) -> None:
+        with self.g.subgraph(name="cluster_legend") as leg:
+            leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555")
+            for i, (st, text) in enumerate(LEGEND):
+                fill, line = PALETTE[st]
+                leg.node(f"legend{i}", label=text, shape="box", fillcolor=fill, color=line, fontsize="8")
+            leg.node("legend_a", label="", shape="point", width="0.05")
+            leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="8", style="")
+            leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
 
 
 def summary_omitted(a: Assessment, max_edges: int = SUMMARY_EDGES) -> int:

@@ -63,68 +63,87 @@ def render_text(a: Assessment) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(a: Assessment, links: bool = False, heading: str = "##", layout: Any = None) -> str:  # noqa: C901 - complexity debt, see ARCHITECTURE.md
-    """Report sections; with `links` (the site) ids link to their pages, placed by `layout`."""
-    d = document(a)
+class _Links:
+    """How ids are written: inline code in reports, links to their pages on the site."""
 
-    def _link(kind: str, ident: str, links: bool) -> str:
-        if not links:
+    def __init__(self, a: Assessment, links: bool, layout: Any):
+        self.a, self.links, self.layout = a, links, layout
+
+    def __call__(self, kind: str, ident: str) -> str:
+        if not self.links:
             return md_code(ident)
-        if layout is not None:
-            return f"[{md(ident)}]({layout.target(kind, ident)})"
+        if self.layout is not None:
+            return f"[{md(ident)}]({self.layout.target(kind, ident)})"
         from threatgraph.render.pages import page
 
         return f"[{md(ident)}]({page(kind, ident)}.md)"
 
-    def _target(a: Assessment, ident: str, links: bool) -> str:
-        kind = "flow" if ident in a.model.flows else "boundary" if ident in a.model.boundaries else "element"
-        return _link(kind, ident, links)
+    def node(self, ident: str) -> str:
+        m = self.a.model
+        return self("flow" if ident in m.flows else "boundary" if ident in m.boundaries else "element", ident)
 
-    out = [f"{heading} Invariants", ""]
-    if not d["invariants"]:
-        out.append("None declared in the model.")
+
+def _invariants(d: dict[str, Any]) -> list[str]:
+    out = [] if d["invariants"] else ["None declared in the model."]
     for i in d["invariants"]:
         mark = "holds" if i["holds"] else "**BROKEN**"
         out.append(f"- {mark}: {md(i['name'])}" + ("" if i["holds"] else f"; counterexample: {md_code(i['detail'])}"))
-    out += ["", f"{heading} Attack paths", ""]
+    return out
+
+
+def _paths(d: dict[str, Any], link: _Links) -> list[str]:
     if not d["paths"]:
-        out.append("No entry points or targets declared, or no path between them.")
-    else:
-        out.append("| path | state | residual risk | steps |")
-        out.append("| --- | --- | --- | --- |")
-        for p in d["paths"]:
-            path = " → ".join(_target(a, n, links) for n in p["nodes"])
-            steps = "<br>".join(
-                f"{_link('flow', s['flow'], links)} ({s['step']}): "
-                + ("blocked by " + ", ".join(_link('mitigation', m, links) for m in s["blocked_by"]) if s["blocked"]
-                   else "open") for s in p["steps"])
-            out.append(f"| {path} | {'blocked' if p['blocked'] else '**open**'} | {p['residual_risk']} | {steps} |")
-    out += ["", f"{heading} Single points of failure", ""]
+        return ["No entry points or targets declared, or no path between them."]
+    out = ["| path | state | residual risk | steps |", "| --- | --- | --- | --- |"]
+    for p in d["paths"]:
+        path = " → ".join(link.node(n) for n in p["nodes"])
+        steps = "<br>".join(
+            f"{link('flow', s['flow'])} ({s['step']}): "
+            + ("blocked by " + ", ".join(link("mitigation", m) for m in s["blocked_by"]) if s["blocked"] else "open")
+            for s in p["steps"])
+        out.append(f"| {path} | {'blocked' if p['blocked'] else '**open**'} | {p['residual_risk']} | {steps} |")
+    return out
+
+
+def _single_points(d: dict[str, Any], link: _Links) -> list[str]:
     if not d["single_points_of_failure"]:
-        out.append("No single control, failing alone, opens a path from an entry point to a target.")
-    for s in d["single_points_of_failure"]:
-        opens = ", ".join(f"{_target(a, o['entry'], links)} → {_target(a, o['target'], links)}" for o in s["opens"])
-        out.append(f"- {_link('mitigation', s['mitigation'], links)} alone guards {opens}")
-    for b in d["bypass"]:
-        out += ["", f"{heading} If {', '.join(md(x) for x in b['bypassed'])} is bypassed", ""]
-        for x in b["still_blocked"]:
-            out.append(f"- {_link('flow', x['flow'], links)} is still blocked by "
-                       + ", ".join(_link("mitigation", m, links) for m in x["blocked_by"]))
-        for f in b["open"]:
-            out.append(f"- {_link('flow', f, links)} is **open**")
-        if b["other_open_egress"]:
-            out.append("- other open egress: " + ", ".join(_link("flow", f, links) for f in b["other_open_egress"]))
-    crossings = d["crossings"]
-    out += ["", f"{heading} Boundary crossings", ""]
+        return ["No single control, failing alone, opens a path from an entry point to a target."]
+    return [f"- {link('mitigation', s['mitigation'])} alone guards "
+            + ", ".join(f"{link.node(o['entry'])} → {link.node(o['target'])}" for o in s["opens"])
+            for s in d["single_points_of_failure"]]
+
+
+def _bypass(b: dict[str, Any], link: _Links) -> list[str]:
+    out = [f"- {link('flow', x['flow'])} is still blocked by " + ", ".join(link("mitigation", m) for m in x["blocked_by"])
+           for x in b["still_blocked"]]
+    out += [f"- {link('flow', f)} is **open**" for f in b["open"]]
+    if b["other_open_egress"]:
+        out.append("- other open egress: " + ", ".join(link("flow", f) for f in b["other_open_egress"]))
+    return out
+
+
+def _crossings(d: dict[str, Any], link: _Links) -> list[str]:
+    crossings, out = d["crossings"], []
     if len(crossings) > 200:  # large models: the unanalysed ones are the finding
         unanalysed = [c for c in crossings if not c["threats"]]
-        out.append(f"{len(crossings)} flows cross a boundary; {len(crossings) - len(unanalysed)} have a threat mapped. "
-                   + ("Unanalysed:" if unanalysed else "None is unanalysed."))
+        out += [f"{len(crossings)} flows cross a boundary; {len(crossings) - len(unanalysed)} have a threat mapped. "
+                + ("Unanalysed:" if unanalysed else "None is unanalysed."), ""]
         crossings = unanalysed[:500]
-        out.append("")
     if crossings:
         out += ["| flow | crosses | threats |", "| --- | --- | --- |"]
     for c in crossings:
-        threats = ", ".join(_link("threat", t, links) for t in c["threats"]) or "**none (unanalysed)**"
-        out.append(f"| {_link('flow', c['flow'], links)} | {', '.join(md(b) for b in c['crosses'])} | {threats} |")
+        threats = ", ".join(link("threat", t) for t in c["threats"]) or "**none (unanalysed)**"
+        out.append(f"| {link('flow', c['flow'])} | {', '.join(md(b) for b in c['crosses'])} | {threats} |")
+    return out
+
+
+def render_markdown(a: Assessment, links: bool = False, heading: str = "##", layout: Any = None) -> str:
+    """Report sections; with `links` (the site) ids link to their pages, placed by `layout`."""
+    d = document(a)
+    link = _Links(a, links, layout)
+    out = [f"{heading} Invariants", "", *_invariants(d), "", f"{heading} Attack paths", "", *_paths(d, link),
+           "", f"{heading} Single points of failure", "", *_single_points(d, link)]
+    for b in d["bypass"]:
+        out += ["", f"{heading} If {', '.join(md(x) for x in b['bypassed'])} is bypassed", "", *_bypass(b, link)]
+    out += ["", f"{heading} Boundary crossings", "", *_crossings(d, link)]
     return "\n".join(out) + "\n"
