@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # types only: the analysis and the policy read the assessment
     from threatgraph.policy import Violation
 from threatgraph.catalog.loader import Catalog
 from threatgraph.config import Policy
-from threatgraph.defence import DECIDED, VERIFIED, Link, Outcome, combine
+from threatgraph.defence import CLAIMED, DECIDED, VERIFIED, Link, Outcome, combine
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
 from threatgraph.mapping import Target
@@ -233,9 +233,13 @@ def _decided(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]]) -> dic
 def _decided_pair(catalog: Catalog, tid: str, target: Target, severity: str, applicable: tuple[str, ...],
                   decision: int, expired: bool, outcome: Outcome) -> Pair:
     d = catalog.decisions[decision]
+    if d.decision == "mitigated":  # a bare claim: shown as claimed, never verified
+        why = (f"claimed mitigated ({d.justification[:200]}), nothing checked; without the claim: {outcome.reason}")
+        return Pair(tid, target, severity, MITIGATED, applicable, decision, CLAIMED, why)
     status = FALSE_POSITIVE if d.decision == "false_positive" else EXPIRED if expired else ACCEPTED
     why = (f"{status}: decision by {d.owner or 'an unnamed owner'}"
-           + (f", expires {d.expires.isoformat()}" if d.expires else "") + f"; without it: {outcome.reason}")
+           + (f", expires {d.expires.isoformat()}" if d.expires else ", no expiry recorded" if d.decision == "accept" else "")
+           + f"; without it: {outcome.reason}")
     return Pair(tid, target, severity, status, applicable, decision, "" if status == EXPIRED else DECIDED, why)
 
 

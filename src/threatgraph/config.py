@@ -41,6 +41,7 @@ class Config:
     out: str = "build"
     site: str = "site"
     model_timeout: float = 60.0  # seconds the model file may take to load
+    packs: tuple[str, ...] = ()  # threat packs included by name (threatgraph.packs), e.g. ("pytm",)
     policy: Policy = field(default_factory=Policy)
 
     def path(self, value: str) -> Path:
@@ -53,7 +54,8 @@ class Config:
             return str(path)
 
 
-_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "model_timeout", "policy"}
+_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "model_timeout", "packs",
+             "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),
@@ -82,6 +84,18 @@ def find_pyproject(start: Path) -> Path | None:
             if "threatgraph" in data.get("tool", {}):
                 return candidate
     return None
+
+
+def where_set(config: Config, key: str) -> tuple[str, int]:
+    """The configuration file and the line that sets `key` of [tool.threatgraph] (for errors
+    found after loading, e.g. an unknown pack name)."""
+    if config.pyproject is None:
+        return ("pyproject.toml", 1)
+    try:
+        text = config.pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return ("pyproject.toml", 1)
+    return ("pyproject.toml", _line_of(text, key, "tool.threatgraph"))
 
 
 def _line_of(text: str, key: str, section: str) -> int:
@@ -131,6 +145,12 @@ def _top_values(table: dict[str, Any], text: str, shown: str, problems: list[Pro
                                         "for example: model_timeout = 120"))
             else:
                 values[key] = float(value)
+        elif key == "packs":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                problems.append(Problem(shown, line, 1, "'packs' must be a list of pack names",
+                                        'for example: packs = ["pytm"]'))
+            else:
+                values[key] = tuple(dict.fromkeys(value))
         elif key != "policy" and not isinstance(value, str):
             problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
         elif key != "policy":

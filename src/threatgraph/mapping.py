@@ -57,7 +57,7 @@ def map_threats(model: Model, catalog: Catalog, index: ModelIndex | None = None
         for i, item in enumerate(threat.applies_to):
             what, selector = next(iter(item.items()))
             picked = evaluate(selector, index, what)
-            if not picked:
+            if not picked and tid not in catalog.packs:  # a pack's threat may not apply to this model
                 w = catalog.locations.selector(tid, i)
                 problems.append(Problem(w.file, w.line, w.col,
                                         f"threat {tid}: this {what[:-1]} selector matches nothing",

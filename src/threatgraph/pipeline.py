@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -10,16 +12,18 @@ from threatgraph.analysis.run import analyse
 from threatgraph.assess import Assessment, assess
 from threatgraph.catalog.definitions import today
 from threatgraph.catalog.loader import Catalog, load_catalog
-from threatgraph.config import Config, Policy
-from threatgraph.errors import InputError, Problem
+from threatgraph.config import Config, Policy, where_set
+from threatgraph.errors import InputError, Problem, did_you_mean
 from threatgraph.evidence.runner import run_evidence
 from threatgraph.evidence.source import SourceError, open_source
 from threatgraph.evidence.spec import validate_item
-from threatgraph.mapping import map_threats
+from threatgraph.mapping import Target, map_threats
 from threatgraph.model.loader import load_model
 from threatgraph.model.types import Model
+from threatgraph.packs import PACKS, Pack
 from threatgraph.policy import evaluate
 from threatgraph.selectors import ModelIndex
+from threatgraph.triage import import_triage, without_unused_pack_threats
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,58 @@ class Loaded:
     warnings: tuple[Problem, ...]
 
 
+def load_packs(config: Config) -> tuple[list[Pack], tuple[Problem, ...]]:
+    """The packs the configuration includes, and a warning per library entry left out."""
+    unknown = [name for name in config.packs if name not in PACKS]
+    if unknown:
+        file, line = where_set(config, "packs")
+        raise InputError([Problem(file, line, 1, f"unknown pack '{name}'", did_you_mean(name, PACKS))
+                          for name in unknown])
+    packs = [PACKS[name]() for name in config.packs]
+    warnings = tuple(Problem(u.location.file, u.location.line, 1, f"{p.name} pack: {u.id} left out: {u.reason}",
+                             "its condition uses a construct threatgraph does not translate", "warning")
+                     for p in packs for u in p.untranslated)
+    return packs, warnings
+
+
+_CONDITION_KEYS = re.compile(r"\b(where|pytm_class)\s*:")
+
+
+def uses_conditions(config: Config) -> bool:
+    """Whether any threat file may use a condition on pytm's attribute values (a cheap text
+    scan before the model loads, so the loader knows to keep them; a false alarm only costs
+    the time to read them)."""
+    folder = config.path(config.threats)
+    if not folder.is_dir():
+        return False
+    for path in sorted(folder.rglob("*.y*ml"))[:5_000]:
+        try:
+            if path.is_file() and path.stat().st_size < 10_000_000 and _CONDITION_KEYS.search(
+                    path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def load_inputs(config: Config) -> Loaded:
-    loaded = load_model(config.model, config.root, config.model_timeout)
+    packs, pack_warnings = load_packs(config)
+    loaded = load_model(config.model, config.root, config.model_timeout,
+                        facts=bool(packs) or uses_conditions(config))
+    pack_threats = [(p.name, threat, where) for p in packs for threat, where in p.threats]
     catalog = load_catalog(config.path(config.threats), config.path(config.mitigations), loaded.model,
-                           config.root, evidence_validator=validate_item)
-    return Loaded(loaded.model, catalog, loaded.warnings + catalog.warnings)
+                           config.root, evidence_validator=validate_item, packs=pack_threats)
+    return Loaded(loaded.model, catalog, loaded.warnings + catalog.warnings + pack_warnings)
+
+
+def assessed_pairs(inputs: Loaded, index: ModelIndex | None = None
+                   ) -> tuple[Catalog, Mapping[str, tuple[Target, ...]], tuple[Problem, ...]]:
+    """The catalog as assessed (packs' threats that land nowhere left out, the model's own
+    triage added as decisions) and the (threat, target) pairs."""
+    mapping = map_threats(inputs.model, inputs.catalog, index or ModelIndex(inputs.model))
+    catalog, mapping = without_unused_pack_threats(inputs.catalog, mapping)
+    catalog, warnings = import_triage(inputs.model, catalog, mapping)
+    return catalog, mapping, warnings
 
 
 def source_path(config: Config) -> Path | None:
@@ -46,8 +97,7 @@ def source_path(config: Config) -> Path | None:
 def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = None) -> Assessment:
     """Everything `threatgraph check` computes, as one immutable Assessment."""
     inputs = inputs or load_inputs(config)
-    index = ModelIndex(inputs.model)
-    mapping = map_threats(inputs.model, inputs.catalog, index)
+    catalog, mapping, triage_warnings = assessed_pairs(inputs)
     source = None
     src = source_path(config) if use_evidence else None
     if src is not None:
@@ -57,13 +107,13 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
             raise InputError([Problem(str(src), 1, 1, f"cannot open source: {exc}",
                                       "--source takes a checkout of the target system; --source-ref a git revision")]) from None
     try:
-        evidence = run_evidence(inputs.catalog.mitigations, source)
+        evidence = run_evidence(catalog.mitigations, source)
     finally:
         close = getattr(source, "close", None)
         if close:
             close()
-    a = assess(inputs.model, inputs.catalog, mapping, evidence, config.policy, today(),
-               source.label if source else None, inputs.warnings)
+    a = assess(inputs.model, catalog, mapping, evidence, config.policy, today(),
+               source.label if source else None, inputs.warnings + triage_warnings)
     return judge(replace(a, analysis=analyse(a)), config.policy)
 
 

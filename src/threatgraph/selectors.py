@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from threatgraph import conditions
 from threatgraph.errors import Problem, did_you_mean
 from threatgraph.model.types import CLASSIFICATIONS, Flow, Model
 from threatgraph.safeyaml import YamlDocument
@@ -64,6 +65,12 @@ _ELEMENT_INDEX_VALUES: dict[str, Callable[[Any], Iterable[Any]]] = {
     "tag": lambda e: e.tags if e.kind != "boundary" else ()}
 
 
+def _classes(model: Model, record: Any) -> tuple[str, ...]:
+    facts = record.facts
+    layout = model.fact_layouts.get(facts.layout) if facts is not None else None
+    return layout.classes if layout is not None else ()
+
+
 class ModelIndex:
     """Sets of ids by attribute value, so selectors intersect sets instead of scanning. Each
     attribute's index is built the first time a selector uses it: a catalog touches a few."""
@@ -79,12 +86,11 @@ class ModelIndex:
         found = self._built.get((what, key))
         if found is None:
             found = {}
-            if what == FLOWS:
-                records: Iterable[Any] = self.model.flows.values()
-                values = _FLOW_INDEX_VALUES[key]
-            else:
-                records = itertools.chain(self.model.elements.values(), self.model.boundaries.values())
-                values = _ELEMENT_INDEX_VALUES[key]
+            records: Iterable[Any] = self.model.flows.values() if what == FLOWS else itertools.chain(
+                self.model.elements.values(), self.model.boundaries.values())
+            model = self.model
+            values = (lambda r: _classes(model, r)) if key == "pytm_class" else (  # noqa: E731
+                _FLOW_INDEX_VALUES[key] if what == FLOWS else _ELEMENT_INDEX_VALUES[key])
             for record in records:
                 for value in values(record):
                     hit = found.get(value)
@@ -188,6 +194,22 @@ def _narrow_attribute(result: AbstractSet[str], value: Any, index: ModelIndex, w
     return {i for i in result if all(index.attributes(what, i).get(k) == v for k, v in value.items())}
 
 
+def _narrow_pytm_class(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    return result & _by(index, what, "pytm_class", _as_list(value))
+
+
+def _narrow_where(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
+    """A condition on pytm's attribute values, object by object (conditions.py)."""
+    m = index.model
+    records = m.flows if what == FLOWS else None
+    out = set()
+    for ident in result:
+        record = records[ident] if records is not None else (m.elements.get(ident) or m.boundaries[ident])
+        if conditions.safely(value, conditions.Scope(m, record)):
+            out.add(ident)
+    return out
+
+
 def _narrow_all(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
     for sub in value:
         result = result & evaluate(sub, index, what)
@@ -275,6 +297,21 @@ def _check_attribute(key: str, value: Any, c: Checking) -> list[Problem]:
     return []
 
 
+def _needs_facts(key: str, c: Checking) -> list[Problem]:
+    if c.model.fact_layouts:
+        return []
+    return c.bad(f"'{key}' reads pytm's attribute values, which this model was loaded without",
+                 "this is a threatgraph bug: the loader keeps them whenever a catalog uses 'where' or 'pytm_class'")
+
+
+def _check_pytm_class(key: str, value: Any, c: Checking) -> list[Problem]:
+    return _check_strings(key, value, c) or _needs_facts(key, c)
+
+
+def _check_where(key: str, value: Any, c: Checking) -> list[Problem]:
+    return conditions.check(value, c.doc, c.path) or _needs_facts(key, c)
+
+
 def _check_selectors(key: str, value: Any, c: Checking) -> list[Problem]:
     if not isinstance(value, list) or not value:
         return c.bad(f"'{key}' takes a non-empty list of selectors")
@@ -337,6 +374,10 @@ SELECTOR_KEYS: dict[str, KeySpec] = {
     "attribute": KeySpec(_BOTH, {"type": "object", "minProperties": 1},
                          "model attributes equal these values, e.g. {controls.isHardened: true}",
                          _check_attribute, _narrow_attribute),
+    "pytm_class": KeySpec(_BOTH, _STR_OR_LIST, "an instance of any of these pytm classes (subclasses count), "
+                          "e.g. Server, Process, Dataflow", _check_pytm_class, _narrow_pytm_class),
+    "where": KeySpec(_BOTH, {"type": "object"}, "a condition on pytm's attribute values, defaults included "
+                     "(see threatgraph.conditions)", _check_where, _narrow_where),
     "all": KeySpec(_BOTH, _SELECTOR_LIST, "every selector holds", _check_selectors, _narrow_all),
     "any": KeySpec(_BOTH, _SELECTOR_LIST, "at least one holds", _check_selectors, _narrow_any),
     "not": KeySpec(_BOTH, {"$ref": "#"}, "the selector does not hold", _check_selector, _narrow_not),

@@ -20,6 +20,13 @@ MitigationStatus = Literal["implemented", "partial", "planned", "absent", "not-a
 MitigationType = Literal["prevent", "detect", "respond", "recover", "limit"]
 
 
+def _short_refs(value: Any) -> Any:
+    """`mitigations: [M-1]` is short for `mitigations: [{id: M-1}]`."""
+    if isinstance(value, list):
+        return [{"id": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -64,18 +71,18 @@ class Threat(_Strict):
     @field_validator("mitigations", mode="before")
     @classmethod
     def _short_refs(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"id": v} if isinstance(v, str) else v for v in value]
-        return value
+        return _short_refs(value)
 
 
 class Decision(_Strict):
-    """A reviewed verdict on (threat, target) pairs: an accepted risk or a false positive."""
+    """A reviewed verdict on (threat, target) pairs: an accepted risk, a false positive, or a
+    bare claim that the pair is mitigated (what a pytm `Finding` response says; it counts as
+    claimed, never verified, because nothing is checked)."""
 
     threat: Ident
     targets: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
         default=["*"], description="target ids; glob patterns allowed; default: every target")
-    decision: Literal["accept", "false_positive"]
+    decision: Literal["accept", "false_positive", "mitigated"]
     owner: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     justification: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     expires: dt.date | None = Field(default=None, description="required for accept: when it must be reviewed")
@@ -96,11 +103,31 @@ class Mitigation(_Strict):
     tags: list[Ident] = []
 
 
+class Amendment(_Strict):
+    """Changes to a threat defined elsewhere (a pack's, usually): its severity, likelihood or
+    impact, and mitigations or tags added to it."""
+
+    id: Ident
+    severity: Severity | None = None
+    likelihood: Level | None = None
+    impact: Level | None = None
+    tags: list[Ident] = []
+    mitigations: list[MitigationRef] = []
+
+    @field_validator("mitigations", mode="before")
+    @classmethod
+    def _short_refs(cls, value: Any) -> Any:
+        return _short_refs(value)
+
+
 class ThreatFile(_Strict):
-    """A file under threats/: threats and the decisions taken on them."""
+    """A file under threats/: threats, the decisions taken on them, and changes to threats of
+    an included pack (`exclude` drops them by id, `amend` adjusts them)."""
 
     threats: list[Threat] = []
     decisions: list[Decision] = []
+    exclude: list[Ident] = Field(default=[], description="ids of pack threats this project does not assess")
+    amend: list[Amendment] = Field(default=[], description="severity, mitigations or tags for threats defined elsewhere")
 
 
 class MitigationFile(_Strict):

@@ -4,7 +4,7 @@ problem (with file, line and a hint) before reporting any."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from threatgraph.catalog.definitions import (
+    Amendment,
     Decision,
     Mitigation,
     MitigationFile,
@@ -35,6 +36,7 @@ class Catalog:
     decisions: tuple[Decision, ...]
     locations: CatalogLocations = field(default_factory=CatalogLocations)
     warnings: tuple[Problem, ...] = ()
+    packs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # threat id -> its pack
 
 
 def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[Any, ...],
@@ -159,7 +161,8 @@ class _Loading:
     """The state of one catalog load: first every file and entry on its own, then the
     cross-references between entries (which need every entry known)."""
 
-    def __init__(self, model: Model, root: Path, evidence_validator: Any) -> None:
+    def __init__(self, model: Model, root: Path, evidence_validator: Any,
+                 packs: Sequence[tuple[str, Threat, Location]] = ()) -> None:
         self.model, self.root, self.evidence_validator = model, root, evidence_validator
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -176,6 +179,14 @@ class _Loading:
         # every id an entry declares, valid or not: a reference to an entry rejected for its
         # own fields is not a second error
         self.first_seen: dict[tuple[str, str], Location] = {}
+        self.pack_of: dict[str, str] = {}  # threats from packs, until a file replaces or excludes them
+        self.excludes: list[tuple[YamlDocument, tuple[Any, ...], str]] = []
+        self.amends: list[tuple[YamlDocument, tuple[Any, ...], Amendment]] = []
+        for name, threat, where in packs:
+            self.threats[threat.id] = threat
+            self.threat_at[threat.id] = where
+            self.selector_at[threat.id] = (where,) * len(threat.applies_to)
+            self.pack_of[threat.id] = name
 
     @staticmethod
     def located(doc: YamlDocument, path: tuple[Any, ...]) -> Location:
@@ -209,14 +220,32 @@ class _Loading:
                                                  did_you_mean(str(key), file_cls.model_fields), at_key=True))
             elif not isinstance(value, list):
                 self.problems.append(doc.problem((key,), f"'{key}' must be a list"))
+            elif key in ("exclude", "amend"):
+                self.read_pack_change(doc, key, value)
             else:
                 for i, raw in enumerate(value):
                     self.read_entry(doc, key, i, raw)
+
+    def read_pack_change(self, doc: YamlDocument, key: str, value: list[Any]) -> None:
+        for i, raw in enumerate(value):
+            if key == "exclude":
+                if isinstance(raw, str) and raw:
+                    self.excludes.append((doc, (key, i), raw))
+                else:
+                    self.problems.append(doc.problem((key, i), "'exclude' takes threat ids"))
+                continue
+            try:
+                self.amends.append((doc, (key, i), Amendment.model_validate(raw)))
+            except ValidationError as exc:
+                self.problems += _pydantic_problems(exc, doc, (key, i), Amendment)
 
     def read_entry(self, doc: YamlDocument, key: str, i: int, raw: Any) -> None:
         self.check_nested(doc, key, i, raw)
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         label = key[:-1]
+        if key == "threats" and isinstance(raw_id, str) and self.pack_of.pop(raw_id, None) is not None:
+            del self.threats[raw_id]  # the project's own definition replaces the pack's
+            del self.threat_at[raw_id], self.selector_at[raw_id]
         if key != "decisions" and isinstance(raw_id, str):
             if (label, raw_id) in self.first_seen:
                 first = self.first_seen[(label, raw_id)]
@@ -253,9 +282,41 @@ class _Loading:
 
     # -- pass 2: cross-references -----------------------------------------------------------
     def declared(self, label: str, ident: str) -> bool:
-        return (label, ident) in self.first_seen
+        return (label, ident) in self.first_seen or (label == "threat" and ident in self.pack_of)
+
+    def apply_pack_changes(self) -> None:
+        """`exclude` drops a pack threat; `amend` changes a threat defined anywhere."""
+        for doc, path, tid in self.excludes:
+            if tid in self.pack_of:
+                del self.threats[tid], self.pack_of[tid]
+            elif tid not in self.threats:
+                self.problems.append(doc.problem(path, f"exclude names unknown threat '{tid}'",
+                                                 did_you_mean(tid, self.threats)))
+            else:
+                self.problems.append(doc.problem(path, f"'{tid}' is this project's own threat, not a pack's",
+                                                 "delete its definition instead of excluding it"))
+        for doc, path, change in self.amends:
+            threat = self.threats.get(change.id)
+            if threat is None:
+                self.problems.append(doc.problem(path + ("id",), f"amend names unknown threat '{change.id}'",
+                                                 did_you_mean(change.id, self.threats)))
+                continue
+            update: dict[str, Any] = {k: getattr(change, k) for k in ("severity", "likelihood", "impact")
+                                      if getattr(change, k) is not None}
+            update["tags"] = [*threat.tags, *(t for t in change.tags if t not in threat.tags)]
+            known = {ref.id for ref in threat.mitigations}
+            added = [ref for ref in change.mitigations if ref.id not in known]
+            update["mitigations"] = [*threat.mitigations, *added]
+            for j, ref in enumerate(change.mitigations):
+                if ref in added:
+                    self.reference_at[(change.id, ref.id)] = self.located(doc, path + ("mitigations", j))
+                    if not self.declared("mitigation", ref.id):
+                        self.problems.append(doc.problem(path + ("mitigations", j), f"unknown mitigation '{ref.id}'",
+                                                         did_you_mean(ref.id, self.mitigations)))
+            self.threats[change.id] = threat.model_copy(update=update)
 
     def cross_reference(self) -> None:
+        self.apply_pack_changes()
         self.threat_references()
         self.decision_references()
         for mid, mitigation in self.mitigations.items():
@@ -270,6 +331,8 @@ class _Loading:
 
     def threat_references(self) -> None:
         for tid, threat in self.threats.items():
+            if tid in self.pack_of:
+                continue  # a pack's threat: its references are checked where a file amends it
             doc, base = self.docs[("threat", tid)]
             self.selector_at[tid] = tuple(self.located(doc, base + ("applies_to", i))
                                           for i in range(len(threat.applies_to)))
@@ -304,13 +367,15 @@ class _Loading:
                 decisions=tuple(self.decision_at), selectors=MappingProxyType(self.selector_at),
                 references=MappingProxyType(self.reference_at), evidence=MappingProxyType(self.evidence_at)),
             warnings=tuple(sorted(self.warnings)),
+            packs=MappingProxyType(dict(sorted(self.pack_of.items()))),
         )
 
 
 def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: Path,
-                 evidence_validator: Any = None) -> Catalog:
-    """Load and cross-check both catalogs against the model; raise InputError with every problem."""
-    loading = _Loading(model, root, evidence_validator)
+                 evidence_validator: Any = None, packs: Sequence[tuple[str, Threat, Location]] = ()) -> Catalog:
+    """Load and cross-check both catalogs against the model (after the threats of included
+    packs, which a file may replace, exclude or amend); raise InputError with every problem."""
+    loading = _Loading(model, root, evidence_validator, packs)
     loading.read_folder("threats", threats_dir, ThreatFile)
     loading.read_folder("mitigations", mitigations_dir, MitigationFile)
     loading.cross_reference()

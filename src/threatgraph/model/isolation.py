@@ -23,8 +23,23 @@ def _skip_threat_library(tm: Any) -> None:
     threatgraph never evaluates it: its threats come from the YAML catalogs."""
 
 
+# pytm's command-line workflow and renderers, which a model file in pytm's documented form calls
+# at module level (`tm.process()`): while threatgraph loads the model they do nothing, so pytm
+# neither parses threatgraph's command line nor mutates the model with its defaults, and its
+# report (which deep-copies the graph per finding) never runs.
+_CLI_METHODS = ("process", "report", "dfd", "seq")
+
+
+def _cli_stub(self: Any, *args: Any, **kwargs: Any) -> str:
+    return ""
+
+
 class _Isolation:
-    """Fresh pytm state, private module names, restored sys.path and sys.modules."""
+    """Fresh pytm state, private module names, restored sys.path, sys.modules and sys.argv,
+    pytm's command-line workflow stubbed out."""
+
+    def __init__(self, argv0: str = "model.py") -> None:
+        self.argv0 = argv0
 
     def __enter__(self) -> _Isolation:
         from pytm.tm import TM
@@ -32,11 +47,14 @@ class _Isolation:
         self.TM = TM
         self.saved_state = TM._state
         TM.reset()
-        self.saved_init = TM.__dict__.get("_init_threats")  # absent in another pytm version: nothing to skip
-        if self.saved_init is not None:
-            type.__setattr__(TM, "_init_threats", _skip_threat_library)
+        self.saved_methods = {name: TM.__dict__[name] for name in ("_init_threats", *_CLI_METHODS)
+                              if name in TM.__dict__}  # absent in another pytm version: nothing to stub
+        for name in self.saved_methods:
+            type.__setattr__(TM, name, _skip_threat_library if name == "_init_threats" else _cli_stub)
         self.saved_modules = set(sys.modules)
         self.saved_path = list(sys.path)
+        self.saved_argv = sys.argv
+        sys.argv = [self.argv0]  # argparse in the model (or pytm) sees only the model's path
         return self
 
     def new_modules(self) -> list[ModuleType]:
@@ -46,9 +64,20 @@ class _Isolation:
         for name in [n for n in sys.modules if n not in self.saved_modules]:
             del sys.modules[name]
         sys.path[:] = self.saved_path
+        sys.argv = self.saved_argv
         type.__setattr__(self.TM, "_state", self.saved_state)
-        if self.saved_init is not None:
-            type.__setattr__(self.TM, "_init_threats", self.saved_init)
+        for name, method in self.saved_methods.items():
+            type.__setattr__(self.TM, name, method)
+
+
+def _exec(module: ModuleType, loader: Any) -> None:
+    """Run a module's code; a model that ends with `sys.exit()` or `sys.exit(0)` (a script that
+    also runs pytm's command line) has finished declaring, so that exit is not an error."""
+    try:
+        loader.exec_module(module)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            raise
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -62,15 +91,18 @@ def _import_file(path: Path) -> ModuleType:
             raise InputError([Problem(str(path), 1, 1, "the model's package cannot be imported")])
         pkg = importlib.util.module_from_spec(pkg_spec)
         sys.modules[token] = pkg
-        pkg_spec.loader.exec_module(pkg)
+        _exec(pkg, pkg_spec.loader)
         if path.name == "__init__.py":
             return pkg
-        return importlib.import_module(f"{token}.{path.stem}")
-    spec = importlib.util.spec_from_file_location(token, path)
+        name = f"{token}.{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+    else:
+        name = token
+        spec = importlib.util.spec_from_file_location(token, path)
+        sys.path.insert(0, str(folder))
     if spec is None or spec.loader is None:
         raise InputError([Problem(str(path), 1, 1, "the model file cannot be imported")])
     module = importlib.util.module_from_spec(spec)
-    sys.modules[token] = module
-    sys.path.insert(0, str(folder))
-    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    _exec(module, spec.loader)
     return module

@@ -24,28 +24,66 @@ from threatgraph.model.snapshot import EXTENSION_ATTRIBUTES, LoadedModel, _snaps
 __all__ = ["EXTENSION_ATTRIBUTES", "LoadedModel", "load_model", "load_model_here", "slug"]
 
 
+def _user_files(model_dir: Path) -> set[str]:
+    """The model's own Python files: under its folder, but never an installed package (a
+    virtualenv inside the project) or a hidden folder, so an error is located in the user's
+    code, not in pydantic's."""
+    out = set()
+    for p in model_dir.rglob("*.py"):
+        parts = p.relative_to(model_dir).parts
+        if any(part.startswith(".") or part in ("site-packages", "dist-packages", "node_modules", "__pycache__")
+               for part in parts[:-1]):
+            continue
+        out.add(str(p))
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    """One readable line for what the model raised: pydantic's multi-line validation report
+    becomes `Class.field: message (got value)`, other messages have their lines joined."""
+    errors = getattr(exc, "errors", None)
+    title = getattr(exc, "title", None)
+    if callable(errors) and title is not None:
+        try:
+            parts = [f"{title}.{'.'.join(str(x) for x in e.get('loc', ())) or '?'}: {e.get('msg', '')}"
+                     + (f" (got {safe_str(e['input'])[:60]!s})" if "input" in e else "") for e in errors()]
+            return "; ".join(parts)
+        except Exception:  # noqa: BLE001, S110 - a foreign exception's errors() failed: use its text
+            pass
+    text = safe_str(exc)
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def _model_error(exc: BaseException, model_files: set[str], display: dict[str, str], fallback: str) -> Problem:
     if isinstance(exc, SyntaxError) and exc.filename in model_files:
         return Problem(display.get(exc.filename, exc.filename), exc.lineno or 1, exc.offset or 1,
                        f"syntax error in model: {exc.msg}")
+    what = (f"the model exited with status {exc.code!r} (sys.exit) before it finished declaring"
+            if isinstance(exc, SystemExit) else f"the model raised {type(exc).__name__}: {_describe(exc)}")
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in model_files]
-    if frames:
-        f = frames[-1]
-        return Problem(display.get(f.filename, f.filename), f.lineno or 1, 1,
-                       f"the model raised {type(exc).__name__}: {safe_str(exc)}",
-                       "fix the model file; pytm rejected a value or the code failed")
-    return Problem(fallback, 1, 1, f"the model raised {type(exc).__name__}: {safe_str(exc)}")
+    if not frames:
+        return Problem(fallback, 1, 1, what)
+    f = frames[-1]
+    hint = "fix the model file; pytm rejected a value or the code failed"
+    if isinstance(exc, SystemExit):
+        hint = "a model file declares the system; end it without sys.exit(), or exit with 0"
+    outer = frames[0]
+    if (outer.filename, outer.lineno) != (f.filename, f.lineno):
+        hint += f" (called from {display.get(outer.filename, outer.filename)}:{outer.lineno})"
+    return Problem(display.get(f.filename, f.filename), f.lineno or 1, 1, what, hint)
 
 
-def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT) -> LoadedModel:
+def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False) -> LoadedModel:
     """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model, running
-    the model in a child process with a time limit (see threatgraph.model.child)."""
+    the model in a child process with a time limit (see threatgraph.model.child). With `facts`,
+    every pytm attribute value is kept too (model/facts.py), for catalogs that use conditions."""
     shown = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
-    loaded: LoadedModel = run_isolated(lambda: load_model_here(spec, root), shown, model_argv0(spec, root), timeout)
+    loaded: LoadedModel = run_isolated(lambda: load_model_here(spec, root, facts), shown,
+                                       model_argv0(spec, root), timeout)
     return loaded
 
 
-def load_model_here(spec: str, root: Path) -> LoadedModel:
+def load_model_here(spec: str, root: Path, facts: bool = False) -> LoadedModel:
     """Load `spec` in this process (pytm's state quarantined and restored)."""
     file_part, _, attr = spec.partition(":") if not re.match(r"^[A-Za-z]:\\", spec) else (spec, "", "")
     is_file = file_part.endswith(".py") or "/" in file_part or "\\" in file_part
@@ -59,7 +97,7 @@ def load_model_here(spec: str, root: Path) -> LoadedModel:
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise InputError([Problem(shown, 1, 1, f"pytm is not installed: {exc}")]) from None
 
-    with _Isolation() as iso:
+    with _Isolation(str(path) if path else file_part) as iso:
         sys.path.insert(0, str(root))
         model_dir = path.parent if path else root
         try:
@@ -69,7 +107,7 @@ def load_model_here(spec: str, root: Path) -> LoadedModel:
         except BaseException as exc:  # noqa: BLE001 - a model is user code; report, never trace
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            files = {str(p) for p in model_dir.rglob("*.py")} if model_dir else set()
+            files = _user_files(model_dir)
             display = {f: _display(Path(f), root) for f in files}
             raise InputError([_model_error(exc, files, display, shown)]) from None
         modules = [m for m in iso.new_modules() if _is_model_module(m, model_dir, module)]
@@ -77,7 +115,7 @@ def load_model_here(spec: str, root: Path) -> LoadedModel:
             modules.insert(0, module)
         tm = _find_tm(module, attr, shown, iso.TM)
         state = iso.TM._state
-        loaded = _snapshot(tm, state, modules, root, shown)
+        loaded = _snapshot(tm, state, modules, root, shown, facts)
     return loaded
 
 

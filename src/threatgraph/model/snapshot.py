@@ -15,12 +15,14 @@ from threatgraph.errors import InputError, Problem, did_you_mean
 from threatgraph.location import Location
 from threatgraph.model.bindings import _binding_lines, _by_file, _module_file
 from threatgraph.model.declarations import find_declarations
+from threatgraph.model.facts import FactReader, Facts
 from threatgraph.model.types import (
     Boundary,
     DataAsset,
     Element,
     Flow,
     Model,
+    Triage,
     freeze,
     record,
 )
@@ -82,11 +84,12 @@ class _Snapshot:
     attribute names) are computed once per class, boundary chains and the boundaries
     enclosing each node once per boundary, and pytm attributes are read once per object."""
 
-    def __init__(self, root: Path, shown: str) -> None:
+    def __init__(self, root: Path, shown: str, facts: bool = False) -> None:
         from pytm import Boundary, Data, Dataflow
         from pytm.element import Element as PElement
 
         self.root, self.shown = root, shown
+        self.capture_facts = facts
         self._classes = ((Boundary, "boundary"), (Dataflow, "flow"), (Data, "data"), (PElement, "element"))
         self._category: dict[type, str] = {}
         self._kind: dict[type, str] = {}
@@ -151,6 +154,13 @@ class _Snapshot:
                         f"{obj.name!r} is bound to several names ({', '.join(sorted(distinct))}); using '{first[1]}'",
                         "set threatgraphId=... to choose its id", "warning"))
             ident = str(explicit) if explicit is not None else first[1] if bound else slug(obj.name)
+            if explicit is None and not bound and self.is_shorthand_data(obj):
+                # pytm's `data="some text"` on a flow: one Data named 'undefined' per flow, the
+                # text in its description; each gets its own id from that text
+                ident = slug(obj.description)
+                n = 2
+                while ident in owner:
+                    ident, n = f"{slug(obj.description)}_{n}", n + 1
             if not ident or "\x00" in ident or len(ident) > 200:
                 self.problems.append(Problem(loc.file if loc else self.shown, loc.line if loc else 1, 1,
                                              f"invalid id {ident!r} for {obj.name!r}", "ids are 1-200 characters"))
@@ -166,6 +176,9 @@ class _Snapshot:
             owner[ident] = obj
             self.ids[id(obj)] = ident
             self.locs[id(obj)] = loc
+
+    def is_shorthand_data(self, obj: Any) -> bool:
+        return self.category(obj) == "data" and obj.name == "undefined" and bool(obj.description)
 
     # -- per-object facts -------------------------------------------------------------------
 
@@ -266,6 +279,11 @@ class _Snapshot:
         if self.problems:
             raise InputError(self.problems)
         ids, locs = self.ids, self.locs
+        reader = FactReader(ids) if self.capture_facts else None
+
+        def facts(obj: Any) -> Facts | None:
+            return reader.read(obj) if reader is not None else None
+
         by_category: dict[str, list[Any]] = {"boundary": [], "flow": [], "data": [], "element": [], "": []}
         for obj in objects:
             if id(obj) in ids:
@@ -275,9 +293,10 @@ class _Snapshot:
         for d in state.data:
             if id(d) in ids:
                 data[ids[id(d)]] = record(
-                    DataAsset, id=ids[id(d)], name=d.name, classification=d.classification.name.lower(),
+                    DataAsset, id=ids[id(d)], name=d.description if self.is_shorthand_data(d) else d.name,
+                    classification=d.classification.name.lower(),
                     description=d.description or "", is_credentials=bool(d.isCredentials), is_pii=bool(d.isPII),
-                    location=locs.get(id(d)))
+                    location=locs.get(id(d)), facts=facts(d))
 
         boundaries = {}
         for b in by_category["boundary"]:
@@ -287,7 +306,7 @@ class _Snapshot:
             boundaries[ids[id(b)]] = record(
                 Boundary, id=ids[id(b)], name=b.name, parent=ids.get(id(parent)) if parent is not None else None,
                 chain=self.chain(b), description=b.description or "", attributes=self.attributes(b, extra),
-                location=locs.get(id(b)))
+                location=locs.get(id(b)), facts=facts(b))
 
         elements = {}
         for e in by_category["element"] + by_category[""]:
@@ -296,7 +315,8 @@ class _Snapshot:
             elements[ids[id(e)]] = record(
                 Element, id=ids[id(e)], name=e.name, kind=self.kind(e), boundaries=self.chain(e),
                 description=e.description or "", data=self.data_ids(e), in_scope=bool(e.inScope),
-                tags=self.tags(extra), attributes=self.attributes(e, extra), location=locs.get(id(e)))
+                tags=self.tags(extra), attributes=self.attributes(e, extra), location=locs.get(id(e)),
+                facts=facts(e))
         if self.problems:
             raise InputError(self.problems)
 
@@ -318,7 +338,8 @@ class _Snapshot:
                 data=self.data_ids(f), encrypted=bool(controls.isEncrypted),
                 authenticated=bool(controls.authenticatesSource), attack=bool(extra.get("isAttack", False)),
                 crosses=tuple(sorted(enclosing[src] ^ enclosing[dst])), description=f.description or "",
-                tags=self.tags(extra), attributes=self.attributes(f, extra), location=locs.get(id(f)))
+                tags=self.tags(extra), attributes=self.attributes(f, extra), location=locs.get(id(f)),
+                facts=facts(f))
         if self.problems:
             raise InputError(self.problems)
 
@@ -328,9 +349,41 @@ class _Snapshot:
             elements=freeze(elements), boundaries=freeze(boundaries), flows=freeze(flows), data=freeze(data),
             extras=freeze(dict(getattr(tm, "model_extra", None) or {})),
             declarations=declarations,
+            fact_layouts=freeze(reader.layouts if reader is not None else {}),
+            fact_enums=freeze({k: freeze(v) for k, v in reader.enums.items()} if reader is not None else {}),
+            triage=self.triage(tm, objects, names),
         )
         return LoadedModel(model, tuple(sorted(self.warnings)))
 
+    def triage(self, tm: Any, objects: list[Any], names: dict[int, list[tuple[str, str, int]]]) -> tuple[Triage, ...]:
+        """pytm's own record of decisions: Finding overrides and Assumptions, in model order."""
+        out: list[Triage] = []
+        for obj in objects:
+            ident = self.ids.get(id(obj))
+            if ident is None:
+                continue
+            for finding in getattr(obj, "overrides", None) or ():
+                sid = str(getattr(finding, "threat_id", "") or "")
+                if sid:
+                    out.append(Triage("finding", sid, ident, str(getattr(finding, "response", "") or ""),
+                                      self.locs.get(id(obj))))
+            for assumption in getattr(obj, "assumptions", None) or ():
+                out += self._assumption(assumption, ident, self.locs.get(id(obj)))
+        bound = names.get(id(tm))
+        where = record(Location, file=bound[0][0], line=bound[0][2] or 1) if bound else None
+        for assumption in getattr(tm, "assumptions", None) or ():
+            out += self._assumption(assumption, None, where)
+        return tuple(out)
 
-def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown: str) -> LoadedModel:
-    return _Snapshot(root, shown).take(tm, state, modules)
+    @staticmethod
+    def _assumption(assumption: Any, target: str | None, where: Location | None) -> list[Triage]:
+        text = str(getattr(assumption, "name", "") or "")
+        description = str(getattr(assumption, "description", "") or "")
+        if description:
+            text += f": {description}"
+        return [Triage("assumption", str(sid), target, text, where) for sid in getattr(assumption, "exclude", None) or ()]
+
+
+def _snapshot(tm: Any, state: Any, modules: list[ModuleType], root: Path, shown: str,
+              facts: bool = False) -> LoadedModel:
+    return _Snapshot(root, shown, facts).take(tm, state, modules)

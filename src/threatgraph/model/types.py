@@ -13,6 +13,7 @@ from typing import Any
 
 from threatgraph.declare import Resolved
 from threatgraph.location import Location
+from threatgraph.model.facts import FactLayout, Facts
 
 CLASSIFICATIONS = ("unknown", "public", "restricted", "sensitive", "secret", "top_secret")
 
@@ -30,6 +31,7 @@ class DataAsset:
     is_credentials: bool = False
     is_pii: bool = False
     location: Location | None = None
+    facts: Facts | None = None
 
     @property
     def rank(self) -> int:
@@ -46,6 +48,7 @@ class Boundary:
     attributes: Mapping[str, Any] = field(default_factory=_frozen)
     location: Location | None = None
     kind: str = "boundary"
+    facts: Facts | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +63,7 @@ class Element:
     tags: tuple[str, ...] = ()
     attributes: Mapping[str, Any] = field(default_factory=_frozen)
     location: Location | None = None
+    facts: Facts | None = None  # pytm's attribute values, when a catalog uses conditions
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +84,20 @@ class Flow:
     attributes: Mapping[str, Any] = field(default_factory=_frozen)
     location: Location | None = None
     kind: str = "flow"
+    facts: Facts | None = None
+
+
+@dataclass(frozen=True)
+class Triage:
+    """A decision the pytm model already records: a `Finding` in an element's `overrides`
+    (with its `response`), or an `Assumption` that excludes threat ids (on one element, or
+    model-wide when `target` is None)."""
+
+    kind: str  # "finding" or "assumption"
+    threat: str
+    target: str | None
+    text: str  # the finding's response, or the assumption's name and description
+    location: Location | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +113,9 @@ class Model:
     data: Mapping[str, DataAsset]
     extras: Mapping[str, Any] = field(default_factory=_frozen)
     declarations: Resolved | None = None  # when the model declares invariants, entry points, targets
+    fact_layouts: Mapping[str, FactLayout] = field(default_factory=_frozen)  # see model/facts.py
+    fact_enums: Mapping[str, Mapping[str, int]] = field(default_factory=_frozen)  # ordered enums: member -> rank
+    triage: tuple[Triage, ...] = ()  # pytm Finding overrides and Assumptions, as the model wrote them
 
     def node(self, ident: str) -> Element | Boundary | None:
         return self.elements.get(ident) or self.boundaries.get(ident)

@@ -1,0 +1,26 @@
+"""What a pack is: threats built from somewhere other than the project's YAML (a library
+installed with a dependency), with the locations they come from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threatgraph.catalog.definitions import Threat
+from threatgraph.location import Location
+
+
+@dataclass(frozen=True)
+class Untranslated:
+    """A library entry the pack could not turn into a threat, and why."""
+
+    id: str
+    reason: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    version: str
+    threats: tuple[tuple[Threat, Location], ...]
+    untranslated: tuple[Untranslated, ...] = ()
