@@ -3,7 +3,20 @@ without argv). To add a command: a module here exporting COMMAND, and one line i
 
 from __future__ import annotations
 
-from threatgraph.commands import build, check, diff, explain, export, history, listing, paths, report, schema, site
+from threatgraph.commands import (
+    build,
+    check,
+    diff,
+    explain,
+    export,
+    history,
+    init,
+    listing,
+    paths,
+    report,
+    schema,
+    site,
+)
 from threatgraph.commands.base import Command
 
 COMMANDS: dict[str, Command] = {c.name: c for c in (
@@ -18,4 +31,5 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     diff.COMMAND,
     history.COMMAND,
     schema.COMMAND,
+    init.COMMAND,
 )}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from importlib import resources
+from importlib import metadata, resources
 from typing import Any
 
 from threatgraph.catalog.definitions import Threat
@@ -196,7 +196,10 @@ def load() -> Pack:
         import pytm
     except ImportError:  # pragma: no cover - a dependency
         raise InputError([Problem("pyproject.toml", 1, 1, "the pytm pack needs pytm installed")]) from None
-    version = str(getattr(pytm, "__version__", "") or "unknown")
+    try:
+        version = metadata.version("pytm")
+    except metadata.PackageNotFoundError:  # pragma: no cover - pytm importable but not installed as a distribution
+        version = str(getattr(pytm, "__version__", "") or "unknown")
     label = f"pytm-{version}/threatlib/threats.json"
     try:
         path = resources.files("pytm") / "threatlib" / "threats.json"
