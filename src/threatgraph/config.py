@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, did_you_mean
-from threatgraph.vocabulary import SEVERITIES  # noqa: E402
+from threatgraph.vocabulary import SEVERITIES, STRIDE, STRIDE_PER_KIND  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Policy:
     no_new_unmitigated: bool = False
     require_verified: bool = False  # a pair counts as mitigated only when its evidence was checked
     fail_on_nothing_assessed: bool = True  # no (threat, target) pair at all fails instead of passing
+    require_stride_per_element: bool = False  # every STRIDE-per-element cell has a threat or a not_applicable
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Config:
     site: str = "site"
     model_timeout: float = 60.0  # seconds the model file may take to load
     packs: tuple[str, ...] = ()  # threat packs included by name (threatgraph.packs), e.g. ("pytm",)
+    stride: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType(dict(STRIDE_PER_KIND)))
     policy: Policy = field(default_factory=Policy)
 
     def path(self, value: str) -> Path:
@@ -55,7 +59,7 @@ class Config:
 
 
 _TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "model_timeout", "packs",
-             "policy"}
+             "stride", "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),
@@ -66,6 +70,7 @@ _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "no_new_unmitigated": bool,
     "require_verified": bool,
     "fail_on_nothing_assessed": bool,
+    "require_stride_per_element": bool,
 }
 if set(_POLICY_TYPES) != {f.name for f in fields(Policy)}:  # a policy field without its type check
     raise RuntimeError("config._POLICY_TYPES and Policy disagree")
@@ -151,11 +156,39 @@ def _top_values(table: dict[str, Any], text: str, shown: str, problems: list[Pro
                                         'for example: packs = ["pytm"]'))
             else:
                 values[key] = tuple(dict.fromkeys(value))
+        elif key == "stride":
+            stride = _stride_table(value, text, shown, problems)
+            if stride is not None:
+                values[key] = stride
         elif key != "policy" and not isinstance(value, str):
             problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
         elif key != "policy":
             values[key] = value
     return values
+
+
+def _stride_table(value: Any, text: str, shown: str, problems: list[Problem]) -> Mapping[str, tuple[str, ...]] | None:
+    """[tool.threatgraph.stride]: rows of the STRIDE-per-element table this project changes."""
+    if not isinstance(value, dict):
+        problems.append(Problem(shown, _line_of(text, "stride", "tool.threatgraph"), 1,
+                                "stride must be a table: [tool.threatgraph.stride]"))
+        return None
+    table = dict(STRIDE_PER_KIND)
+    ok = True
+    for kind, cats in value.items():
+        line = _line_of(text, kind, "tool.threatgraph.stride")
+        if kind not in STRIDE_PER_KIND:
+            problems.append(Problem(shown, line, 1, f"unknown kind '{kind}' in [tool.threatgraph.stride]",
+                                    did_you_mean(kind, STRIDE_PER_KIND)))
+            ok = False
+        elif not isinstance(cats, list) or not all(c in STRIDE for c in cats):
+            bad = [c for c in cats if c not in STRIDE] if isinstance(cats, list) else [cats]
+            problems.append(Problem(shown, line, 1, f"'{kind}' takes a list of STRIDE categories",
+                                    did_you_mean(str(bad[0]), STRIDE) if bad else ""))
+            ok = False
+        else:
+            table[kind] = tuple(c for c in STRIDE if c in cats)
+    return MappingProxyType(table) if ok else None
 
 
 def _policy_problem(key: str, value: Any) -> tuple[str, str] | None:

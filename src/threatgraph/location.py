@@ -36,6 +36,7 @@ class CatalogLocations:
     selectors: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)  # threat id -> applies_to items
     references: Mapping[tuple[str, str], Location] = field(default_factory=dict)  # (threat, mitigation)
     evidence: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)  # mitigation id -> items
+    not_applicable: tuple[Location, ...] = ()
 
     def threat(self, tid: str) -> Location:
         return self.threats.get(tid, UNKNOWN)
@@ -56,6 +57,9 @@ class CatalogLocations:
     def evidence_item(self, mid: str, k: int) -> Location:
         items = self.evidence.get(mid, ())
         return items[k] if 0 <= k < len(items) else self.mitigation(mid)
+
+    def not_applicable_entry(self, n: int) -> Location:
+        return self.not_applicable[n] if 0 <= n < len(self.not_applicable) else UNKNOWN
 
     def known(self, loc: Location) -> bool:
         return loc is not UNKNOWN and loc != UNKNOWN

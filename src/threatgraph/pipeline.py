@@ -20,7 +20,7 @@ from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import Target, map_threats
 from threatgraph.model.loader import load_model
 from threatgraph.model.types import Model
-from threatgraph.packs import PACKS, Pack
+from threatgraph.packs import PACKS, Pack, PackContext
 from threatgraph.policy import evaluate
 from threatgraph.selectors import ModelIndex
 from threatgraph.triage import import_triage, without_unused_pack_threats
@@ -40,7 +40,8 @@ def load_packs(config: Config) -> tuple[list[Pack], tuple[Problem, ...]]:
         file, line = where_set(config, "packs")
         raise InputError([Problem(file, line, 1, f"unknown pack '{name}'", did_you_mean(name, PACKS))
                           for name in unknown])
-    packs = [PACKS[name]() for name in config.packs]
+    context = PackContext(stride=config.stride)
+    packs = [PACKS[name](context) for name in config.packs]
     warnings = tuple(Problem(u.location.file, u.location.line, 1, f"{p.name} pack: {u.id} left out: {u.reason}",
                              "its condition uses a construct threatgraph does not translate", "warning")
                      for p in packs for u in p.untranslated)
@@ -114,7 +115,7 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
             close()
     a = assess(inputs.model, catalog, mapping, evidence, config.policy, today(),
                source.label if source else None, inputs.warnings + triage_warnings)
-    return judge(replace(a, analysis=analyse(a)), config.policy)
+    return judge(replace(a, analysis=analyse(a, config.stride)), config.policy)
 
 
 def judge(a: Assessment, policy: Policy, change: Any = None) -> Assessment:

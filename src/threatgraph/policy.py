@@ -155,6 +155,20 @@ def require_crossing_threats(i: RuleInput) -> list[Violation]:
     return out
 
 
+def require_stride_per_element(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.require_stride_per_element or a.analysis is None:
+        return []
+    out = []
+    for cell in a.analysis.stride.open_cells():
+        target = a.model.target(cell.target)
+        where = target.location if target is not None and target.location else Location(a.model.file, 1)
+        out.append(Violation("require_stride_per_element",
+                             f"{cell.category.replace('_', ' ')} not considered for {cell.target} "
+                             "(require_stride_per_element)", where, subject=cell.target))
+    return out
+
+
 def no_new_unmitigated(i: RuleInput) -> list[Violation]:
     if not i.policy.no_new_unmitigated or i.change is None:
         return []
@@ -176,6 +190,8 @@ RULES: tuple[Rule, ...] = (
     Rule("require_evidence", "an implemented or partial mitigation needs passing evidence", require_evidence),
     Rule("invariants", "every invariant the model declares holds", invariants),
     Rule("require_crossing_threats", "every flow crossing a trust boundary has a threat", require_crossing_threats),
+    Rule("require_stride_per_element", "every STRIDE-per-element cell has a threat or a not_applicable answer",
+         require_stride_per_element),
     Rule("no_new_unmitigated", "check --base: the change adds no open pair", no_new_unmitigated),
 )
 

@@ -10,6 +10,23 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")  # lowest first
 STRIDE = ("spoofing", "tampering", "repudiation", "information_disclosure", "denial_of_service",
           "elevation_of_privilege")
 
+# STRIDE per element (Microsoft's Threat Modeling Tool, Threat Dragon's "threats by type"): the
+# categories that apply to each kind of element, and to flows. A data store that keeps logs
+# (pytm's storesLogData, or the tag `log`) adds repudiation. A project overrides any row in
+# [tool.threatgraph.stride]; boundaries are not elements here.
+_ALL = STRIDE
+STRIDE_PER_KIND: dict[str, tuple[str, ...]] = {
+    "external_entity": ("spoofing", "repudiation"),
+    "actor": ("spoofing", "repudiation"),
+    "process": _ALL, "set_of_processes": _ALL, "server": _ALL, "lambda": _ALL, "llm": _ALL, "agent": _ALL,
+    "asset": _ALL, "element": _ALL,
+    "datastore": ("tampering", "information_disclosure", "denial_of_service"),
+    "datastore_log": ("tampering", "repudiation", "information_disclosure", "denial_of_service"),
+    "flow": ("tampering", "information_disclosure", "denial_of_service"),
+}
+
+PROMPT_TAG = "prompt"  # a threat that asks a question (the stride pack's): it never answers a cell
+
 MITIGATED, PARTIAL, UNMITIGATED = "mitigated", "partially-mitigated", "unmitigated"
 ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-positive"
 # Least covered first: the order every "worst status" uses (a diagram node, a matrix cell).

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from threatgraph.analysis import depth, invariants, paths
+from threatgraph.analysis import completeness, depth, invariants, paths
 from threatgraph.analysis.graph import FlowPairs, traversal
 from threatgraph.assess import Assessment
 from threatgraph.rows import Row
+from threatgraph.vocabulary import STRIDE_PER_KIND
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,15 @@ class Analysis:
 
     def __init__(self, crossings: list[Crossing], invariants: list[invariants.InvariantResult],
                  compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
-                 defence_in_depth: list[depth.DepthRow], bypass: list[depth.Bypass]):
+                 defence_in_depth: list[depth.DepthRow], bypass: list[depth.Bypass],
+                 stride: completeness.Completeness | None = None):
         self.crossings = crossings
         self.invariants = invariants
         self._compute_paths = compute_paths
         self.single_points_of_failure = single_points_of_failure
         self.defence_in_depth = defence_in_depth
         self.bypass = bypass
+        self.stride = stride if stride is not None else completeness.Completeness((), 0, 0, 1.0)
 
     @cached_property
     def paths(self) -> list[paths.AttackPath]:
@@ -49,6 +53,7 @@ class Analysis:
                 "single_points_of_failure": [s.to_json() for s in self.single_points_of_failure],
                 "defence_in_depth": [r.to_json() for r in self.defence_in_depth],
                 "bypass": [b.to_json() for b in self.bypass], "crossings": [c.to_json() for c in self.crossings]}
+        # (STRIDE-per-element completeness is reported in coverage.json, beside the pairs)
 
 
 def crossings(a: Assessment) -> list[Crossing]:
@@ -59,11 +64,11 @@ def crossings(a: Assessment) -> list[Crossing]:
             for fid, f in a.model.flows.items() if f.crosses]
 
 
-def analyse(a: Assessment) -> Analysis:
+def analyse(a: Assessment, stride: Mapping[str, tuple[str, ...]] | None = None) -> Analysis:
     fp = FlowPairs.of(a)
     now = traversal(a, fp)
     decl = a.model.declarations
     inv_results = [invariants.check(inv, a.model, now) for inv in (decl.invariants if decl else ())]
     return Analysis(crossings(a), inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
                     depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
-                    depth.bypass(a, fp))
+                    depth.bypass(a, fp), completeness.completeness(a, stride or STRIDE_PER_KIND))

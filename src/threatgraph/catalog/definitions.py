@@ -120,6 +120,17 @@ class Amendment(_Strict):
         return _short_refs(value)
 
 
+class NotApplicable(_Strict):
+    """STRIDE categories that cannot happen to these elements or flows, and why: the explicit
+    answer that makes a STRIDE-per-element cell considered without a threat. Each target is
+    named (no patterns), so no blanket answer hides what was never looked at."""
+
+    targets: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(min_length=1)
+    stride: list[StrideCategory] = Field(min_length=1)
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    justification: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
 class ThreatFile(_Strict):
     """A file under threats/: threats, the decisions taken on them, and changes to threats of
     an included pack (`exclude` drops them by id, `amend` adjusts them)."""
@@ -128,6 +139,8 @@ class ThreatFile(_Strict):
     decisions: list[Decision] = []
     exclude: list[Ident] = Field(default=[], description="ids of pack threats this project does not assess")
     amend: list[Amendment] = Field(default=[], description="severity, mitigations or tags for threats defined elsewhere")
+    not_applicable: list[NotApplicable] = Field(
+        default=[], description="STRIDE categories that cannot happen to named elements or flows, with why")
 
 
 class MitigationFile(_Strict):

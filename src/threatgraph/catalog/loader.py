@@ -17,6 +17,7 @@ from threatgraph.catalog.definitions import (
     Decision,
     Mitigation,
     MitigationFile,
+    NotApplicable,
     Threat,
     ThreatFile,
 )
@@ -37,6 +38,7 @@ class Catalog:
     locations: CatalogLocations = field(default_factory=CatalogLocations)
     warnings: tuple[Problem, ...] = ()
     packs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # threat id -> its pack
+    not_applicable: tuple[NotApplicable, ...] = ()
 
 
 def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[Any, ...],
@@ -182,6 +184,7 @@ class _Loading:
         self.pack_of: dict[str, str] = {}  # threats from packs, until a file replaces or excludes them
         self.excludes: list[tuple[YamlDocument, tuple[Any, ...], str]] = []
         self.amends: list[tuple[YamlDocument, tuple[Any, ...], Amendment]] = []
+        self.not_applicable: list[tuple[NotApplicable, Location]] = []
         for name, threat, where in packs:
             self.threats[threat.id] = threat
             self.threat_at[threat.id] = where
@@ -222,9 +225,30 @@ class _Loading:
                 self.problems.append(doc.problem((key,), f"'{key}' must be a list"))
             elif key in ("exclude", "amend"):
                 self.read_pack_change(doc, key, value)
+            elif key == "not_applicable":
+                self.read_not_applicable(doc, value)
             else:
                 for i, raw in enumerate(value):
                     self.read_entry(doc, key, i, raw)
+
+    def read_not_applicable(self, doc: YamlDocument, value: list[Any]) -> None:
+        known = set(self.model.elements) | set(self.model.flows)
+        for i, raw in enumerate(value):
+            try:
+                entry = NotApplicable.model_validate(raw)
+            except ValidationError as exc:
+                self.problems += _pydantic_problems(exc, doc, ("not_applicable", i), NotApplicable)
+                continue
+            for j, target in enumerate(entry.targets):
+                if any(ch in target for ch in "*?["):
+                    self.problems.append(doc.problem(
+                        ("not_applicable", i, "targets", j), f"'{target}' is a pattern",
+                        "name each element or flow: a blanket answer hides what was never looked at"))
+                elif target not in known:
+                    self.problems.append(doc.problem(("not_applicable", i, "targets", j),
+                                                     f"no element or flow with id '{target}' in the model",
+                                                     did_you_mean(target, known)))
+            self.not_applicable.append((entry, self.located(doc, ("not_applicable", i))))
 
     def read_pack_change(self, doc: YamlDocument, key: str, value: list[Any]) -> None:
         for i, raw in enumerate(value):
@@ -365,9 +389,11 @@ class _Loading:
             locations=CatalogLocations(
                 threats=MappingProxyType(self.threat_at), mitigations=MappingProxyType(self.mitigation_at),
                 decisions=tuple(self.decision_at), selectors=MappingProxyType(self.selector_at),
-                references=MappingProxyType(self.reference_at), evidence=MappingProxyType(self.evidence_at)),
+                references=MappingProxyType(self.reference_at), evidence=MappingProxyType(self.evidence_at),
+                not_applicable=tuple(w for _, w in self.not_applicable)),
             warnings=tuple(sorted(self.warnings)),
             packs=MappingProxyType(dict(sorted(self.pack_of.items()))),
+            not_applicable=tuple(e for e, _ in self.not_applicable),
         )
 
 

@@ -38,7 +38,9 @@ CONFIG = '''
 model = "{model}"
 threats = "threats"
 mitigations = "mitigations"
-packs = ["pytm"]        # pytm's own threat library, compiled from the installed pytm
+# pytm's own threat library (compiled from the installed pytm), and STRIDE-per-element prompts:
+# one question per STRIDE category on every element and flow it applies to
+packs = ["pytm", "stride"]
 # source = "../my-service"   # a checkout of the system, to check each mitigation's evidence
 
 [tool.threatgraph.policy]

@@ -3,10 +3,19 @@ installed with a dependency), with the locations they come from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from threatgraph.catalog.definitions import Threat
 from threatgraph.location import Location
+from threatgraph.vocabulary import STRIDE_PER_KIND
+
+
+@dataclass(frozen=True)
+class PackContext:
+    """What a pack may read from the project's configuration."""
+
+    stride: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(STRIDE_PER_KIND))
 
 
 @dataclass(frozen=True)

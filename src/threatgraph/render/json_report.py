@@ -59,11 +59,21 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "mitigations": mitigations,
         "decisions": decisions,
         "analysis": paths.document(a),
+        "stride_per_element": _stride(a),
         "warnings": [w.format() for w in a.warnings],
     }
     if os.environ.get("SOURCE_DATE_EPOCH"):  # a timestamp only when asked for (reproducible builds)
         doc["date"] = a.today.isoformat()
     return doc
+
+
+def _stride(a: Assessment) -> dict[str, Any] | None:
+    if a.analysis is None:
+        return None
+    c = a.analysis.stride
+    return {"considered": c.considered, "cells": c.total, "ratio": c.ratio,
+            "not_considered": [{"target": x.target, "kind": x.kind, "category": x.category} for x in c.open_cells()],
+            "grid": [x.to_json() for x in c.cells]}
 
 
 def _where(w: Any) -> dict[str, Any]:

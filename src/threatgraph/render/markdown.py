@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from threatgraph.assess import SUMMARY_KEY, Assessment
 from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
-from threatgraph.render.text import coverage_sentence
+from threatgraph.render.text import coverage_sentence, stride_sentence
 from threatgraph.vocabulary import MITIGATED, STATUSES
 
 ICON = {"mitigated": "✅", "partially-mitigated": "🟡", "unmitigated": "❌", "accepted": "🔵",
@@ -86,6 +86,20 @@ def _decisions(a: Assessment) -> list[str]:
     return out
 
 
+def _stride(a: Assessment) -> list[str]:
+    if a.analysis is None:
+        return []
+    out = [f"{md(stride_sentence(a))}.", ""]
+    cells = a.analysis.stride.open_cells()
+    if cells:
+        by_target: dict[str, list[str]] = {}
+        for cell in cells:
+            by_target.setdefault(cell.target, []).append(cell.category.replace("_", " "))
+        out += [_row(["not considered", "categories"]), _row(["---", "---"])]
+        out += [_row([md_code(t), ", ".join(c)]) for t, c in by_target.items()]
+    return out
+
+
 def render(a: Assessment, title: str | None = None) -> str:
     out = _header(a, title)
     if a.violations:
@@ -94,6 +108,8 @@ def render(a: Assessment, title: str | None = None) -> str:
         out += _section("Drift", _drift(a))
     out += _section("By severity", _counts("severity", a.by_severity))
     out += _section("By STRIDE category", _counts("category", a.by_stride, lambda c: c.replace("_", " ")))
+    if a.analysis is not None:
+        out += _section("STRIDE per element", _stride(a))
     out += _section("Threats", _threats(a))
     out += _section("Mitigations and evidence", _mitigations(a))
     if a.analysis is not None:

@@ -11,7 +11,9 @@ from threatgraph.vocabulary import EXPIRED, UNMITIGATED, severity_rank
 
 
 def use_colour(stream: object = sys.stdout) -> bool:
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+    """Colour only on a terminal, and never when NO_COLOR is set to a non-empty value
+    (no-color.org: an empty NO_COLOR does not count)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
 
 
 def _paint(text: str, code: str, colour: bool) -> str:
@@ -32,6 +34,31 @@ def _coverage_line(a: Assessment) -> str:
     return f"  coverage   {coverage_sentence(a)}"
 
 
+def stride_sentence(a: Assessment) -> str:
+    """STRIDE-per-element completeness in one line."""
+    if a.analysis is None or not a.analysis.stride.total:
+        return "no element or flow to consider"
+    c = a.analysis.stride
+    return (f"{c.ratio:.1%} of STRIDE-per-element cells considered ({c.considered} of {c.total}); "
+            f"{c.total - c.considered} not considered")
+
+
+def _unconsidered(a: Assessment) -> list[str]:
+    if a.analysis is None:
+        return []
+    by_target: dict[str, list[str]] = {}
+    for cell in a.analysis.stride.open_cells():
+        by_target.setdefault(cell.target, []).append(cell.category)
+    if not by_target:
+        return []
+    lines = ["", "not considered (STRIDE per element; a threat or a not_applicable answer each):"]
+    for target, cats in list(by_target.items())[:10]:
+        lines.append(f"  {visible(target)}: {', '.join(cats)}")
+    if len(by_target) > 10:
+        lines.append(f"  ... and {len(by_target) - 10} more targets (see coverage.md)")
+    return lines
+
+
 def render(a: Assessment, colour: bool = False) -> str:
     s = a.summary
     lines = [f"threatgraph: {visible(a.model.name)}",
@@ -43,7 +70,8 @@ def render(a: Assessment, colour: bool = False) -> str:
              f"  pairs      {s['pairs']}: {s['mitigated']} mitigated, {s['partially_mitigated']} partial, "
              f"{s['unmitigated']} unmitigated, {s['accepted']} accepted, {s['accepted_expired']} expired, "
              f"{s['false_positive']} false positive",
-             _coverage_line(a)]
+             _coverage_line(a),
+             f"  stride     {stride_sentence(a)}"]
     open_pairs = sorted((p for p in a.pairs if p.status in (UNMITIGATED, EXPIRED)),
                         key=lambda p: (-severity_rank(p.severity), p.threat, p.target.id))
     if open_pairs:
@@ -53,6 +81,7 @@ def render(a: Assessment, colour: bool = False) -> str:
             lines.append(f"  {p.severity:<8} {visible(p.threat)} on {visible(p.target.id)} ({p.status})")
         if len(open_pairs) > 15:
             lines.append(f"  ... and {len(open_pairs) - 15} more (see coverage.md)")
+    lines += _unconsidered(a)
     if a.drift:
         lines.append("")
         lines.append(_paint("drift:", "1;31", colour))

@@ -19,15 +19,16 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
+from threatgraph.analysis.completeness import Cell as StrideCell
 from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
 from threatgraph.history import utc_day
 from threatgraph.render import dot
 from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
-from threatgraph.render.text import coverage_sentence
+from threatgraph.render.text import coverage_sentence, stride_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
 from threatgraph.site.table import Anchor, Badge, Cell, Code, Emphasis, Link, Mark, Part, Table, Text, badge, listed
-from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, shown_status, worst_status
+from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, STRIDE, shown_status, worst_status
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
@@ -230,6 +231,7 @@ class SiteWriter:
         for bid in m.boundaries:
             pages[page("boundary", bid) + ".md"] = self.boundary_page(bid)
         pages["matrix.md"] = self.layout.matrix(self)
+        pages["stride.md"] = self.stride()
         pages["evidence.md"] = self.evidence()
         pages["decisions.md"] = self.decisions()
         pages["data.md"] = self.data()
@@ -268,7 +270,8 @@ class SiteWriter:
         out.append(f"{len(m.elements)} [elements](elements.md) · {len(m.flows)} [flows](flows.md) · "
                    f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
                    f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
-                   f"[attack paths](paths.md) · [evidence](evidence.md) · [decisions](decisions.md)\n")
+                   f"[attack paths](paths.md) · [STRIDE per element](stride.md) · [evidence](evidence.md) · "
+                   f"[decisions](decisions.md)\n")
         out.append("## Data-flow diagram\n")
         if self.layout.large:
             omitted = dot.summary_omitted(a)
@@ -572,6 +575,37 @@ class SiteWriter:
             out.append(_row([self.link("threat", tid),
                              *(Table.cell_markdown([cell[(tid, t)]], self.layout.target) if (tid, t) in cell else ""
                                for t in targets)]))
+        return "\n".join(out) + "\n"
+
+    def stride(self) -> str:
+        """The element x STRIDE grid: each applicable cell links to its threats, says why it
+        cannot happen, or says that nobody considered it."""
+        a = self.a
+        out = [_front("STRIDE per element", wide=True), "# STRIDE per element\n"]
+        if a.analysis is None:
+            return "\n".join(out) + "\nNot analysed.\n"
+        grid = a.analysis.stride
+        out.append(f"{md(stride_sentence(a))}. A cell is a STRIDE category that applies to the element's kind "
+                   "(— where it does not); it is considered when a threat of that category lands there, or "
+                   "when a `not_applicable` answer names the element with a reason.\n")
+        by_target: dict[str, dict[str, StrideCell]] = {}
+        for cell in grid.cells:
+            by_target.setdefault(cell.target, {})[cell.category] = cell
+        rows: list[list[Cell]] = []
+        for target, cells in by_target.items():
+            row: list[Cell] = [[self.to(target)], [Text(next(iter(cells.values())).kind.replace("_", " "))]]
+            for category in STRIDE:
+                c = cells.get(category)
+                if c is None:
+                    row.append([Text("—")])
+                elif c.state == "threats":
+                    row.append(listed([Link("threat", t) for t in c.threats]))
+                elif c.state == "not_applicable":
+                    row.append([Mark("false-positive", "n/a", c.note)])
+                else:
+                    row.append([Mark("unmitigated", "not considered")])
+            rows.append(row)
+        out += self.layout.table(Table.of(["target", "kind", *(c.replace("_", " ") for c in STRIDE)], rows))
         return "\n".join(out) + "\n"
 
     def evidence(self) -> str:
