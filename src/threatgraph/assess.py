@@ -86,6 +86,9 @@ class Assessment:
     # drifted mitigation -> "stopped holding at <sha> (<date>, <subject>)", from a history replay
     drift_origin: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     history: History | None = None  # the replay of the target's history, when asked for (--since)
+    # the model's own evidence (elements and flows proven to exist), and those it no longer proves
+    model_evidence: Mapping[str, tuple[EvidenceResult, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    stale: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

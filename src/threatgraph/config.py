@@ -30,6 +30,7 @@ class Policy:
     require_verified: bool = False  # a pair counts as mitigated only when its evidence was checked
     fail_on_nothing_assessed: bool = True  # no (threat, target) pair at all fails instead of passing
     require_stride_per_element: bool = False  # every STRIDE-per-element cell has a threat or a not_applicable
+    fail_on_stale_model: bool = True  # an element or flow whose own evidence no longer holds fails
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "require_verified": bool,
     "fail_on_nothing_assessed": bool,
     "require_stride_per_element": bool,
+    "fail_on_stale_model": bool,
 }
 if set(_POLICY_TYPES) != {f.name for f in fields(Policy)}:  # a policy field without its type check
     raise RuntimeError("config._POLICY_TYPES and Policy disagree")

@@ -14,6 +14,7 @@ from threatgraph.catalog.definitions import today
 from threatgraph.catalog.loader import Catalog, load_catalog
 from threatgraph.config import Config, Policy, where_set
 from threatgraph.errors import InputError, Problem, did_you_mean
+from threatgraph.evidence import as_built
 from threatgraph.evidence.runner import run_evidence
 from threatgraph.evidence.source import SourceError, open_source
 from threatgraph.evidence.spec import validate_item
@@ -72,6 +73,9 @@ def load_inputs(config: Config) -> Loaded:
     packs, pack_warnings = load_packs(config)
     loaded = load_model(config.model, config.root, config.model_timeout,
                         facts=bool(packs) or uses_conditions(config))
+    problems = as_built.validate(loaded.model)
+    if problems:
+        raise InputError(problems)
     pack_threats = [(p.name, threat, where) for p in packs for threat, where in p.threats]
     catalog = load_catalog(config.path(config.threats), config.path(config.mitigations), loaded.model,
                            config.root, evidence_validator=validate_item, packs=pack_threats)
@@ -109,12 +113,14 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
                                       "--source takes a checkout of the target system; --source-ref a git revision")]) from None
     try:
         evidence = run_evidence(catalog.mitigations, source)
+        model_evidence = as_built.run(inputs.model, source)
     finally:
         close = getattr(source, "close", None)
         if close:
             close()
     a = assess(inputs.model, catalog, mapping, evidence, config.policy, today(),
                source.label if source else None, inputs.warnings + triage_warnings)
+    a = replace(a, model_evidence=model_evidence, stale=as_built.stale(model_evidence))
     return judge(replace(a, analysis=analyse(a, config.stride)), config.policy)
 
 

@@ -155,6 +155,21 @@ def require_crossing_threats(i: RuleInput) -> list[Violation]:
     return out
 
 
+def stale_model(i: RuleInput) -> list[Violation]:
+    a = i.assessment
+    if not i.policy.fail_on_stale_model:
+        return []
+    out = []
+    for ident in a.stale:
+        target = a.model.target(ident)
+        where = target.location if target is not None and target.location else Location(a.model.file, 1)
+        failed = [r for r in a.model_evidence[ident] if r.result in ("fail", "error") and not r.gap]
+        what = "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in failed[:2])
+        out.append(Violation("fail_on_stale_model", f"stale model: {ident} no longer exists as modelled in "
+                             f"{a.source_label}: {what} (fail_on_stale_model)", where, subject=ident))
+    return out
+
+
 def require_stride_per_element(i: RuleInput) -> list[Violation]:
     a = i.assessment
     if not i.policy.require_stride_per_element or a.analysis is None:
@@ -190,6 +205,7 @@ RULES: tuple[Rule, ...] = (
     Rule("require_evidence", "an implemented or partial mitigation needs passing evidence", require_evidence),
     Rule("invariants", "every invariant the model declares holds", invariants),
     Rule("require_crossing_threats", "every flow crossing a trust boundary has a threat", require_crossing_threats),
+    Rule("fail_on_stale_model", "an element or flow whose own evidence no longer holds fails", stale_model),
     Rule("require_stride_per_element", "every STRIDE-per-element cell has a threat or a not_applicable answer",
          require_stride_per_element),
     Rule("no_new_unmitigated", "check --base: the change adds no open pair", no_new_unmitigated),

@@ -32,12 +32,14 @@ EXTENSION_ATTRIBUTES = {
     "threatgraphId": "override the element's id (default: its variable name)",
     "isAttack": "marks a flow the design exists to block (an attack edge)",
     "tags": "free-form labels, selectable with the `tag` selector",
+    "evidence": "items proving it exists in the target's source (the kinds mitigations use); "
+                "when one stops holding, the model is reported stale there",
 }
 _STRUCTURAL = frozenset({
     "name", "description", "inBoundary", "data", "source", "sink", "uuid", "is_drawn",
     "findings", "overrides", "levels", "inputs", "outputs", "carriedBy", "processedBy",
     "response", "responseTo", "order", "controls", "assumptions", "threatgraphId", "tags",
-    "isAttack", "dstPort", "protocol", "classification", "inScope",
+    "isAttack", "dstPort", "protocol", "classification", "inScope", "evidence",
 })
 _counter = itertools.count()
 _PYTM_KINDS = {
@@ -176,6 +178,15 @@ class _Snapshot:
             owner[ident] = obj
             self.ids[id(obj)] = ident
             self.locs[id(obj)] = loc
+
+    def evidence(self, extra: dict[str, Any]) -> tuple[Any, ...]:
+        """The `evidence=[...]` a model gives an element or flow, as plain data (checked later,
+        with the catalogs' evidence rules, at the object's line)."""
+        value = extra.get("evidence")
+        if value is None:
+            return ()
+        items = _plain(value, self.ids)
+        return tuple(items) if isinstance(items, list) else (items,)
 
     def is_shorthand_data(self, obj: Any) -> bool:
         return self.category(obj) == "data" and obj.name == "undefined" and bool(obj.description)
@@ -316,7 +327,7 @@ class _Snapshot:
                 Element, id=ids[id(e)], name=e.name, kind=self.kind(e), boundaries=self.chain(e),
                 description=e.description or "", data=self.data_ids(e), in_scope=bool(e.inScope),
                 tags=self.tags(extra), attributes=self.attributes(e, extra), location=locs.get(id(e)),
-                facts=facts(e))
+                facts=facts(e), evidence=self.evidence(extra))
         if self.problems:
             raise InputError(self.problems)
 
@@ -339,7 +350,7 @@ class _Snapshot:
                 authenticated=bool(controls.authenticatesSource), attack=bool(extra.get("isAttack", False)),
                 crosses=tuple(sorted(enclosing[src] ^ enclosing[dst])), description=f.description or "",
                 tags=self.tags(extra), attributes=self.attributes(f, extra), location=locs.get(id(f)),
-                facts=facts(f))
+                facts=facts(f), evidence=self.evidence(extra))
         if self.problems:
             raise InputError(self.problems)
 

@@ -64,6 +64,7 @@ class Element:
     attributes: Mapping[str, Any] = field(default_factory=_frozen)
     location: Location | None = None
     facts: Facts | None = None  # pytm's attribute values, when a catalog uses conditions
+    evidence: tuple[Mapping[str, Any], ...] = ()  # proof in the target's source that it exists
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +86,7 @@ class Flow:
     location: Location | None = None
     kind: str = "flow"
     facts: Facts | None = None
+    evidence: tuple[Mapping[str, Any], ...] = ()  # proof in the target's source that it exists
 
 
 @dataclass(frozen=True)

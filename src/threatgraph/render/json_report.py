@@ -60,6 +60,8 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "decisions": decisions,
         "analysis": paths.document(a),
         "stride_per_element": _stride(a),
+        "as_built": {"evidence": {k: [r.to_json() for r in v] for k, v in a.model_evidence.items()},
+                     "stale": list(a.stale)},
         "warnings": [w.format() for w in a.warnings],
     }
     if os.environ.get("SOURCE_DATE_EPOCH"):  # a timestamp only when asked for (reproducible builds)

@@ -106,6 +106,11 @@ def render(a: Assessment, title: str | None = None) -> str:
         out += _section("Policy violations", [f"- {md(v)}" for v in a.violations])
     if a.drift:
         out += _section("Drift", _drift(a))
+    if a.stale:
+        out += _section("Stale model", ["The model's own evidence no longer holds for these elements and flows:", "",
+                                        *(f"- {md_code(i)}: " + (", ".join(md_code(r.where) for r in a.model_evidence[i]
+                                                                          if r.result != "pass" and r.where) or "—")
+                                          for i in a.stale)])
     out += _section("By severity", _counts("severity", a.by_severity))
     out += _section("By STRIDE category", _counts("category", a.by_stride, lambda c: c.replace("_", " ")))
     if a.analysis is not None:

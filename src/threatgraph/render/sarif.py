@@ -124,6 +124,30 @@ def _drift_results(a: Assessment) -> list[dict[str, Any]]:
     return out
 
 
+def _stale_results(a: Assessment) -> list[dict[str, Any]]:
+    """An element or flow whose own evidence stopped holding: at the source line where it
+    failed (when known), with the model line that declares it related."""
+    out = []
+    for ident in a.stale:
+        target = a.model.target(ident)
+        loc = target.location if target is not None else None
+        declared = _location(loc.file if loc else a.model.file, loc.line if loc else 1, PROJECT,
+                             f"{ident} declared here")
+        failed = [r for r in a.model_evidence[ident] if r.result in ("fail", "error") and not r.gap]
+        at = [_location(r.file, r.line, SOURCE, f"{ident}: {r.proves} ({r.detail})")
+              for r in failed if r.file and r.line and not any(ch in r.file for ch in "*?[")]
+        locations = at or [declared]
+        out.append({"ruleId": "threatgraph.stale-model", "level": "error",
+                    "message": {"text": _text(f"stale model: {ident} no longer exists as modelled: "
+                                              + "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in failed[:2]))},
+                    "locations": locations[:1],
+                    "relatedLocations": [{"id": i + 1, **x} for i, x in enumerate([*locations[1:], declared]
+                                                                                   if at else [])],
+                    "partialFingerprints": {"threatgraph/stale/v1": _fingerprint(ident)},
+                    "properties": {"target": _text(ident)}})
+    return out
+
+
 def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
     rules = []
     for tid in ids:
@@ -154,6 +178,14 @@ SPECIAL = {
                          "mitigated. Restore the control, or update the catalog if it moved or was removed."},
         "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "7.0", "tags": ["security"]},
     },
+    "threatgraph.stale-model": {
+        "id": "threatgraph.stale-model", "name": "StaleModel",
+        "shortDescription": {"text": "An element or flow of the model no longer exists in the source as modelled"},
+        "help": {"text": "The model gives this element or flow evidence that it exists in the target (the code that "
+                         "creates it). That evidence no longer holds: update the model to the system, or the "
+                         "evidence to where the code moved."},
+        "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "5.0", "tags": ["security"]},
+    },
     "threatgraph.invariant": {
         "id": "threatgraph.invariant", "name": "BrokenInvariant",
         "shortDescription": {"text": "An architecture invariant declared in the model does not hold"},
@@ -178,6 +210,7 @@ def document(a: Assessment) -> dict[str, Any]:
         if p.status in (UNMITIGATED, EXPIRED) or (drifted and p.status != MITIGATED):
             results.append(_pair_result(a, p, drifted))
     results += _drift_results(a)
+    results += _stale_results(a)
     an = a.analysis
     if an is not None:
         decl = a.model.declarations

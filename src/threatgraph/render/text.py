@@ -43,6 +43,16 @@ def stride_sentence(a: Assessment) -> str:
             f"{c.total - c.considered} not considered")
 
 
+def as_built_sentence(a: Assessment) -> str:
+    """How much of the model its own evidence proves, and what is stale."""
+    proven = len(a.model_evidence)
+    if not proven:
+        return "no element or flow carries evidence that it exists"
+    if not a.source_label:
+        return f"{proven} elements and flows carry evidence that they exist (unverified: no --source)"
+    return f"{proven - len(a.stale)} of {proven} elements and flows proven to exist in the source, {len(a.stale)} stale"
+
+
 def _unconsidered(a: Assessment) -> list[str]:
     if a.analysis is None:
         return []
@@ -71,7 +81,8 @@ def render(a: Assessment, colour: bool = False) -> str:
              f"{s['unmitigated']} unmitigated, {s['accepted']} accepted, {s['accepted_expired']} expired, "
              f"{s['false_positive']} false positive",
              _coverage_line(a),
-             f"  stride     {stride_sentence(a)}"]
+             f"  stride     {stride_sentence(a)}",
+             f"  as built   {as_built_sentence(a)}"]
     open_pairs = sorted((p for p in a.pairs if p.status in (UNMITIGATED, EXPIRED)),
                         key=lambda p: (-severity_rank(p.severity), p.threat, p.target.id))
     if open_pairs:
@@ -82,6 +93,12 @@ def render(a: Assessment, colour: bool = False) -> str:
         if len(open_pairs) > 15:
             lines.append(f"  ... and {len(open_pairs) - 15} more (see coverage.md)")
     lines += _unconsidered(a)
+    if a.stale:
+        lines.append("")
+        lines.append(_paint("stale model (its evidence no longer holds):", "1;31", colour))
+        for ident in a.stale:
+            where = ", ".join(r.where for r in a.model_evidence[ident] if r.result != "pass" and r.where)
+            lines.append(f"  {visible(ident)}{(' at ' + visible(where)) if where else ''}")
     if a.drift:
         lines.append("")
         lines.append(_paint("drift:", "1;31", colour))

@@ -410,6 +410,18 @@ class SiteWriter:
             [[Link("flow", fid), Text(" " + m.flows[fid].name)], [self.to(m.flows[fid].source)],
              [self.to(m.flows[fid].sink)]] for fid in flows]))
 
+    def as_built(self, ident: str, heading: str) -> list[str]:
+        """The evidence that the element or flow exists in the source, when the model gives it."""
+        results = self.a.model_evidence.get(ident)
+        if not results:
+            return []
+        state = "**stale**: the model no longer matches the source here" if ident in self.a.stale else (
+            "holds" if self.a.source_label else "unverified (no source given)")
+        rows: list[list[Cell]] = [[[Badge(r.result)], [Text(r.proves)], [Code(r.where)] if r.where else [],
+                                   [Text(r.detail)]] for r in results]
+        return [f"\n{heading} Exists in the source\n", f"Its own evidence {state}.\n",
+                *self.markdown(Table.of(["result", "proves", "where", "detail"], rows))]
+
     def element_section(self, eid: str, heading: str = "#") -> list[str]:
         a, e = self.a, self.a.model.elements[eid]
         out = [f"{heading} {md(e.name)}\n", f"**Kind** {e.kind} · **id** {md_code(eid)}"
@@ -427,6 +439,7 @@ class SiteWriter:
         out += self.flows_list(self.flows_out[eid]) or ["None."]
         out.append(f"\n{heading}# Flows in\n")
         out += self.flows_list(self.flows_in[eid]) or ["None."]
+        out += self.as_built(eid, heading + "#")
         return out
 
     def element_page(self, eid: str) -> str:
@@ -452,6 +465,7 @@ class SiteWriter:
         out.append("## Threats\n")
         pairs = a.pairs_on(fid)
         out += self.pairs_table(pairs, "threat") if pairs else ["No threat lands on this flow."]
+        out += self.as_built(fid, "##")
         out.append("\n## Diagram\n")
         ids = frozenset({fid, f.source, f.sink})
         out.append(self.figure(page("flow", fid), dot.dfd(a, dot.Focus(ids, ids, f.name), name="flow", ctx=self.ctx)))
