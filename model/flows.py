@@ -129,3 +129,64 @@ x_agent_edits_rules = flow(agent, ctr_fw, "Workload rewrites iptables or re-enab
                            attack=True)
 x_agent_tampers_logs = flow(agent, ds_apiproxy_log, "Workload rewrites proxy logs under host /tmp",
                             protocol="bind-mount", data=[apiproxy_logs], attack=True)
+
+
+# --- as built: the code in the firewall's source that creates each flow -------------------------
+# Each flow the firewall's own code creates carries evidence that it exists (checked against the
+# same source as the mitigations): when that code is gone at a later commit, the model is
+# reported stale at the flow. Attack edges, the agent's own reads of its environment and stdio
+# MCP servers (configured by the workflow, not the firewall) have none.
+_TS, _NOT_TESTS = "src/**/*.ts", ["**/*.test.ts", "**/*.test-utils.ts", "**/*.test.js"]
+_ENTRYPOINT, _IPTABLES = "containers/agent/entrypoint.sh", "containers/agent/setup-iptables.sh"
+_CREATED_BY = [
+    (runner_env_to_cli, "awf reads the job's GitHub token from the step environment", _TS,
+     r"process\.env\.GITHUB_TOKEN"),
+    (cli_writes_workdir, "awf writes docker-compose.yml into its work directory", _TS,
+     r"path\.join\(config\.workDir, 'docker-compose\.yml'\)"),
+    (cli_to_dockerd, "awf brings the containers up with docker compose", _TS, r"\['compose', 'up', '-d'\]"),
+    (socket_to_dockerd, "the Docker API is reached through /var/run/docker.sock", _TS, r"/var/run/docker\.sock"),
+    (cli_installs_host_rules, "awf installs the FW_WRAPPER host chain", _TS, r"FW_WRAPPER"),
+    (cli_resolves_domains, "awf pre-resolves allowed domains with getent hosts", _TS,
+     r"execa\.sync\('getent', \['hosts'"),
+    (dockerd_pulls_images, "images are pulled from ghcr.io/github/gh-aw-firewall by default", _TS,
+     r"'ghcr\.io/github/gh-aw-firewall'"),
+    (cli_writes_ca, "awf generates the SSL-bump CA with openssl req", _TS, r"execa\('openssl', \[\s*'req'"),
+    (cli_sets_agent_env, "awf sets the agent's proxy environment", _TS,
+     r"HTTPS_PROXY: `http://\$\{networkConfig\.squidIp\}:\$\{SQUID_PORT\}`"),
+    (agent_to_squid, "the agent's HTTPS_PROXY points at Squid", _TS,
+     r"HTTPS_PROXY: `http://\$\{networkConfig\.squidIp\}:\$\{SQUID_PORT\}`"),
+    (agent_dnat_to_squid, "direct port 443 is DNATed to Squid", _IPTABLES,
+     r'--dport 443 -j DNAT --to-destination "\$\{SQUID_IP\}:\$\{SQUID_PORT\}"'),
+    (agent_dns, "DNS to the configured resolvers is accepted", _IPTABLES, r"--dport 53 -j ACCEPT"),
+    (agent_dns_embedded, "the agent's lookups go to Docker's embedded DNS at 127.0.0.11", _TS, r"'127\.0\.0\.11'"),
+    (docker_dns_forward, "the compose file sets the resolvers Docker's DNS forwards to", _TS, r"^\s+dns: "),
+    (agent_to_apiproxy, "the agent's LLM clients are pointed at the api-proxy", _TS, r"ANTHROPIC_BASE_URL"),
+    (apiproxy_to_squid, "the api-proxy sends its upstream calls through HTTPS_PROXY", "containers/api-proxy/*.js",
+     r"HTTPS_PROXY"),
+    (squid_to_llm, "the api-proxy targets the providers' API hosts", "containers/api-proxy/*.js",
+     r"api\.anthropic\.com"),
+    (squid_to_allowed, "squid.conf allows the allow-listed domains", _TS, r"acl allowed_domains dstdomain"),
+    (squid_dns, "squid.conf names its DNS resolvers", _TS, r"dns_nameservers"),
+    (squid_writes_log, "squid.conf writes an access log", _TS, r"access_log "),
+    (apiproxy_writes_log, "the api-proxy log folder is mounted read-write", _TS, r":/var/log/api-proxy:rw"),
+    (agent_to_mcpgw, "host.docker.internal resolves to the host gateway", _TS,
+     r"host\.docker\.internal.{0,8}host-gateway"),
+    (agent_uses_chroot, "the entrypoint runs the agent in chroot /host", _ENTRYPOINT, r"chroot /host"),
+    (agent_writes_host_tmp, "host /tmp is mounted read-write", _TS, r"'/tmp:/tmp:rw'"),
+    (agent_logs_to_dockerd, "awf follows the agent's output with docker logs", _TS,
+     r"execa\('docker', (\['logs', '-f'|logArgs)"),
+    (dockerd_logs_to_cli, "awf follows the agent's output with docker logs", _TS,
+     r"execa\('docker', (\['logs', '-f'|logArgs)"),
+    (cli_reads_squid_log, "awf parses TCP_DENIED lines of Squid's access log", _TS, r"TCP_DENIED:"),
+    (host_fw_logs, "the host chain logs with --log-prefix", _TS, r"'--log-prefix'"),
+    (ca_to_agent_trust, "the entrypoint installs the CA into the trust store", _ENTRYPOINT, r"update-ca-certificates"),
+    (ca_key_to_squid, "the CA key is mounted read-only into Squid", _TS,
+     r"caFiles\.keyPath\}:\$\{sslConfig\.caFiles\.keyPath\}:ro"),
+    (init_installs_ctr_rules, "the entrypoint runs setup-iptables.sh", _ENTRYPOINT, r"setup-iptables\.sh"),
+    (init_starts_workload, "the entrypoint drops capabilities with capsh", _ENTRYPOINT, r"capsh"),
+    (agent_getenv_oneshot, "the entrypoint preloads one-shot-token", _ENTRYPOINT, r"LD_PRELOAD"),
+    (internet_to_squid_port, "Squid's port is published on the host", _TS,
+     r"ports: \[`\$\{SQUID_PORT\}:\$\{SQUID_PORT\}`\]"),
+]
+for _flow, _proves, _path, _pattern in _CREATED_BY:
+    _flow.evidence = [{"kind": "regex", "proves": _proves, "path": _path, "pattern": _pattern, "exclude": _NOT_TESTS}]

@@ -35,7 +35,9 @@ def test_firewall_invariants_hold_and_report_paths_and_spofs():
     an = firewall().analysis
     assert [i.holds for i in an.invariants] == [True, True, True, True]
     assert len(an.invariants) == 4
-    by_target = {p.target: p for p in an.paths}
+    by_target: dict = {}
+    for p in an.paths:  # the most open path to each target (paths come open first)
+        by_target.setdefault(p.target, p)
     # credentials: the environment is readable (T11 open), on-disk files are blocked by the masks
     assert not by_target["agent_env"].blocked and by_target["agent_env"].residual_risk == "high"
     assert by_target["ds_creds"].blocked
@@ -213,3 +215,37 @@ def test_single_points_of_failure_match_a_brute_force_search(project):
         assert fast == slow, seed
         seen += len(slow)
     assert seen > 5  # the random models do exercise single points of failure
+
+
+def test_a_threat_someone_else_carries_out_extends_no_attack_path(project, run):
+    """`attacker: other` (root on the host, an on-path adversary): the pair is assessed, but the
+    entry points' attacker does not move through it."""
+    project.write("model.py", DECLARED)
+    threat = """
+        threats:
+          - id: TH-ALL
+            title: Tampering along every ordinary flow
+            stride: [tampering]
+            severity: high
+            attacker: {who}
+            applies_to:
+              - flows: {{attack: false}}
+          - id: TH-BYPASS
+            title: Direct database access
+            stride: [elevation_of_privilege]
+            severity: high
+            applies_to:
+              - flows: {{attack: true}}
+            mitigations: [M-NET]
+        """
+    project.write("mitigations/main.yaml", "mitigations:\n  - {id: M-NET, title: Network policy, status: implemented}\n")
+    reached = {}
+    for who in ("entry_points", "other"):
+        project.write("threats/main.yaml", threat.format(who=who))
+        r = run("paths", "--format", "json", cwd=project.root)
+        assert r.out, r.err
+        doc = json.loads(r.out)
+        reached[who] = next(i for i in doc["invariants"] if i["name"] == "users never reach the db")["holds"]
+        pairs = json.loads(run("check", "--format", "json", cwd=project.root).out)["threats"][0]["targets"]
+        assert {t["id"] for t in pairs} == {"login", "web_to_app", "app_to_db"}  # assessed either way
+    assert reached == {"entry_points": False, "other": True}

@@ -56,3 +56,12 @@ def test_at_f5509576_only_controls_that_really_changed_drift():
         "C-HOST-IPV6-FILTER",  # the IPv6 chain lost its final reject
     ]
     assert _check("b8596445", "json")["drift"] == []
+
+
+@pytest.mark.parametrize("rev", ["b8596445", "f5509576"])
+def test_the_model_matches_the_firewall_as_built_at_both_commits(rev):
+    doc = _check(rev, "json")
+    built = doc["as_built"]
+    assert len(built["evidence"]) == 34 and built["stale"] == []
+    assert all(r["result"] == "pass" for items in built["evidence"].values() for r in items)
+    assert doc["stride_per_element"]["not_considered"] == []

@@ -12,6 +12,8 @@ disclosure threat. Data can also *leak* to an element the attacker does not cont
 step forward along a flow with an open information-disclosure threat (exfiltration). Reach
 graph nodes are therefore (element, "controlled") and (element, "leaked").
 
+Only threats the entry points' attacker carries out count (a threat with `attacker: other`,
+such as root on the host, is assessed but extends no one's reach here).
 A pair is *open* unless a full-strength mitigation (implemented, no drift) covers it or it is a
 false positive. An attack edge is *blocked* when any pair on it is covered; with no threat
 mapped at all it stays open. Failing a control = removing it from the blockers, which is how
@@ -135,8 +137,8 @@ class FlowPairs:
     @classmethod
     def of(cls, a: Assessment) -> FlowPairs:
         out: dict[str, list[tuple[frozenset[str], frozenset[str], bool]]] = defaultdict(list)
-        for p in a.pairs:
-            if p.target.kind == "flow":
+        for p in a.pairs:  # a threat someone else carries out (attacker: other) gives the entry points no reach
+            if p.target.kind == "flow" and a.catalog.threats[p.threat].attacker == "entry_points":
                 full = frozenset(m for m in p.mitigations if a.mitigation_states[m].strength == "full")
                 out[p.target.id].append((frozenset(a.catalog.threats[p.threat].stride), full,
                                          p.status == FALSE_POSITIVE))

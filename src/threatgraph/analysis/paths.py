@@ -20,6 +20,8 @@ from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
 BLOCKED_COST = 1000
 RISK = ("none", *SEVERITY_ORDER)  # none < info < low < medium < high < critical
+UNKNOWN_RISK = "unknown"
+_SORT_RISK = (*RISK, UNKNOWN_RISK)
 
 
 def _pair_risk(severity: str, status: str) -> str:
@@ -78,7 +80,8 @@ def attack_paths(a: Assessment, t: Traversal, k: int = 3) -> list[AttackPath]:
                 for nodes in itertools.islice(nx.shortest_simple_paths(g, start, sink, weight="weight"), k):
                     out.append(_annotate(a, g, nodes[:-1], by_flow, t))
             g.remove_node(sink)
-    out.sort(key=lambda p: (p.blocked, -RISK.index(p.residual_risk), len(p.nodes), p.entry, p.target, p.nodes))
+    # an open path with no threat on any step is unanalysed: it sorts above every known risk
+    out.sort(key=lambda p: (p.blocked, -_SORT_RISK.index(p.residual_risk), len(p.nodes), p.entry, p.target, p.nodes))
     return out
 
 
@@ -105,7 +108,7 @@ def _annotate(a: Assessment, g: Any, nodes: list[tuple[str, str]], by_flow: dict
                       "blocked": blocked, "threats": threats,
                       "blocked_by": sorted({m["id"] for x in threats for m in x["mitigations"] if m["strength"] == "full"})
                       if blocked else []})
-    residual = "none" if blocked_any else (min(risks, key=RISK.index) if risks else "unknown")
+    residual = "none" if blocked_any else (min(risks, key=RISK.index) if risks else UNKNOWN_RISK)
     return AttackPath(nodes[0][0], nodes[-1][0], tuple(n for n, _ in nodes), tuple(steps), blocked_any, residual)
 
 

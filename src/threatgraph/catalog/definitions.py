@@ -67,6 +67,10 @@ class Threat(_Strict):
     applies_to: list[dict[str, Any]] = Field(
         min_length=1, description="selectors: each item is {flows: selector} or {elements: selector}")
     mitigations: list[MitigationRef] = []
+    attacker: Literal["entry_points", "other"] = Field(
+        default="entry_points", description="who carries it out: the attacker at the model's entry points (the "
+        "default; the threat extends that attacker's reach in attack paths), or someone else, such as root on the "
+        "host or an on-path adversary (it does not)")
 
     @field_validator("mitigations", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-_PLAIN = re.compile(r"^[a-z0-9_-]+$")
+_PLAIN = re.compile(r"[a-z0-9_-]+\Z")  # \Z, not $: "0\n" is not plain
 _MAX = 120
 
 
