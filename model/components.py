@@ -34,6 +34,8 @@ squid_conf = Data("squid.conf (generated policy)", classification=Classification
                   description="Allow- and block-lists interpolated from CLI flags.")
 rule_set = Data("iptables rule set", classification=Classification.RESTRICTED)
 container_images = Data("Container images", classification=Classification.PUBLIC)
+seccomp_profile = Data("Agent seccomp profile", classification=Classification.RESTRICTED,
+                       description="seccomp-profile.json copied into the work directory and applied by the daemon.")
 mcp_traffic = Data("MCP tool calls and results", classification=Classification.SENSITIVE)
 agent_output = Data("Agent stdout and stderr", classification=Classification.SENSITIVE)
 host_files = Data("Host system files", classification=Classification.RESTRICTED,

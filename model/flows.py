@@ -11,7 +11,7 @@ from .components import (
     ext_blocked, ext_dns, ext_llm, ext_mcpgw, ext_reg, ext_runner, github_token, host_files, host_fw,
     host_resolver, host_services, kernel_log, mcp_gateway_key, mcp_stdio, mcp_traffic, oidc_request, oneshot,
     placeholder_tokens, prompts, provider_keys, rule_set, squid, squid_conf, squid_logs, workspace_source,
-    credential_files,
+    credential_files, ds_chroot_home, seccomp_profile,
 )
 
 
@@ -42,6 +42,20 @@ dockerd_pulls_images = flow(dockerd, ext_reg, "F06 image pulls by tag", protocol
 cli_writes_ca = flow(awf_cli, ds_ca, "Generate SSL-bump CA", protocol="file", data=[ca_key, ca_cert])
 cli_sets_agent_env = flow(awf_cli, agent_env, "Compose environment for the agent", protocol="process-env",
                           data=[github_token, mcp_gateway_key, oidc_request, placeholder_tokens])
+
+# files written by one component and read by another, and the containers the daemon starts
+workdir_conf_to_squid = flow(ds_workdir, squid, "squid.conf bind-mounted read-only into Squid", protocol="bind-mount",
+                             data=[squid_conf])
+workdir_seccomp_to_dockerd = flow(ds_workdir, dockerd, "seccomp profile applied to the agent container",
+                                  protocol="file", data=[seccomp_profile])
+cli_writes_chroot_hosts = flow(awf_cli, ds_chroot_view, "pre-resolved /etc/hosts written for the chroot",
+                               protocol="file", data=[dns_names])
+dockerd_starts_agent = flow(dockerd, agent_init, "the daemon starts awf-agent from its image", protocol="container",
+                            data=[container_images])
+dockerd_starts_squid = flow(dockerd, squid, "the daemon starts awf-squid from its image", protocol="container",
+                            data=[container_images])
+dockerd_starts_apiproxy = flow(dockerd, apiproxy, "the daemon starts awf-api-proxy from its image",
+                               protocol="container", data=[container_images])
 
 # --- agent egress --------------------------------------------------------------------------
 agent_to_squid = flow(agent, squid, "F07 HTTP(S) via proxy (CONNECT or absolute URI)", protocol="HTTP",
@@ -78,6 +92,8 @@ agent_uses_chroot = flow(agent, ds_chroot_view, "F18 read/write the chroot view"
                          data=[workspace_source, host_files])
 agent_writes_host_tmp = flow(agent, ds_host_tmp, "F18 write host /tmp", protocol="bind-mount",
                              data=[workspace_source, prompts])
+agent_uses_home = flow(agent, ds_chroot_home, "read/write its per-run home and the tool folders overlaid on it",
+                       protocol="bind-mount", data=[workspace_source])
 agent_logs_to_dockerd = flow(agent, dockerd, "F19 stdout/stderr captured by docker logs", protocol="stdio",
                              data=[agent_output])
 dockerd_logs_to_cli = flow(dockerd, awf_cli, "F19 docker logs to the runner log", protocol="unix-socket",
@@ -187,6 +203,17 @@ _CREATED_BY = [
     (agent_getenv_oneshot, "the entrypoint preloads one-shot-token", _ENTRYPOINT, r"LD_PRELOAD"),
     (internet_to_squid_port, "Squid's port is published on the host", _TS,
      r"ports: \[`\$\{SQUID_PORT\}:\$\{SQUID_PORT\}`\]"),
+    (workdir_conf_to_squid, "squid.conf is bind-mounted from the work directory", _TS,
+     r"\$\{config\.workDir\}/squid\.conf:/etc/squid/squid\.conf:ro"),
+    (workdir_seccomp_to_dockerd, "the agent runs with the work directory's seccomp profile", _TS,
+     r"seccomp=\$\{config\.workDir\}/seccomp-profile\.json"),
+    (cli_writes_chroot_hosts, "awf builds the chroot's /etc/hosts from the host's", _TS,
+     r"readFileSync\('/etc/hosts'"),
+    (dockerd_starts_agent, "the agent container is named awf-agent", _TS, r"'awf-agent'"),
+    (dockerd_starts_squid, "the Squid container is named awf-squid", _TS, r"'awf-squid'"),
+    (dockerd_starts_apiproxy, "the api-proxy container is named awf-api-proxy", _TS, r"'awf-api-proxy'"),
+    (agent_uses_home, "an empty per-run folder is mounted as the agent's home", _TS,
+     r"\$\{emptyHomeDir\}:/host\$\{effectiveHome\}:rw"),
 ]
 for _flow, _proves, _path, _pattern in _CREATED_BY:
     _flow.evidence = [{"kind": "regex", "proves": _proves, "path": _path, "pattern": _pattern, "exclude": _NOT_TESTS}]
