@@ -50,6 +50,8 @@ workdir_seccomp_to_dockerd = flow(ds_workdir, dockerd, "seccomp profile applied 
                                   protocol="file", data=[seccomp_profile])
 cli_writes_chroot_hosts = flow(awf_cli, ds_chroot_view, "pre-resolved /etc/hosts written for the chroot",
                                protocol="file", data=[dns_names])
+cli_sets_apiproxy_env = flow(awf_cli, apiproxy, "provider keys put in the api-proxy's environment",
+                             protocol="process-env", data=[provider_keys])
 dockerd_starts_agent = flow(dockerd, agent_init, "the daemon starts awf-agent from its image", protocol="container",
                             data=[container_images])
 dockerd_starts_squid = flow(dockerd, squid, "the daemon starts awf-squid from its image", protocol="container",
@@ -212,6 +214,8 @@ _CREATED_BY = [
     (dockerd_starts_agent, "the agent container is named awf-agent", _TS, r"'awf-agent'"),
     (dockerd_starts_squid, "the Squid container is named awf-squid", _TS, r"'awf-squid'"),
     (dockerd_starts_apiproxy, "the api-proxy container is named awf-api-proxy", _TS, r"'awf-api-proxy'"),
+    (cli_sets_apiproxy_env, "awf passes the provider keys to the api-proxy in its environment", _TS,
+     r"(OPENAI_API_KEY|\[OPENAI_ENV\.KEY\]): config\.openaiApiKey"),
     (agent_uses_home, "an empty per-run folder is mounted as the agent's home", _TS,
      r"\$\{emptyHomeDir\}:/host\$\{effectiveHome\}:rw"),
 ]
