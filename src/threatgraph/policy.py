@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from threatgraph.evidence.as_built import failed
 from threatgraph.location import UNKNOWN, Location
 from threatgraph.vocabulary import OPEN_STATUSES, severity_rank
 
@@ -51,6 +52,12 @@ class Rule:
     id: str
     doc: str
     check: Callable[[RuleInput], list[Violation]]
+
+
+def _declared_at(a: Assessment, ident: str) -> Location:
+    """Where the model declares an element, boundary or flow (the model file when unknown)."""
+    target = a.model.target(ident)
+    return target.location if target is not None and target.location else Location(a.model.file, 1)
 
 
 def _known(loc: Location) -> Location | None:
@@ -147,11 +154,9 @@ def require_crossing_threats(i: RuleInput) -> list[Violation]:
     for c in a.analysis.crossings:
         if c.threats:
             continue
-        loc = a.model.flows[c.flow].location
         out.append(Violation("require_crossing_threats", f"flow {c.flow} crosses {', '.join(c.crosses)} but no "
                              "threat is mapped to it (require_crossing_threats)",
-                             loc or Location(a.model.file, 1), subject=c.flow,
-                             severity="warning"))
+                             _declared_at(a, c.flow), subject=c.flow, severity="warning"))
     return out
 
 
@@ -161,12 +166,10 @@ def stale_model(i: RuleInput) -> list[Violation]:
         return []
     out = []
     for ident in a.stale:
-        target = a.model.target(ident)
-        where = target.location if target is not None and target.location else Location(a.model.file, 1)
-        failed = [r for r in a.model_evidence[ident] if r.result in ("fail", "error") and not r.gap]
-        what = "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in failed[:2])
+        what = "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in failed(a.model_evidence[ident])[:2])
         out.append(Violation("fail_on_stale_model", f"stale model: {ident} no longer exists as modelled in "
-                             f"{a.source_label}: {what} (fail_on_stale_model)", where, subject=ident))
+                             f"{a.source_label}: {what} (fail_on_stale_model)", _declared_at(a, ident),
+                             subject=ident))
     return out
 
 
@@ -176,11 +179,9 @@ def require_stride_per_element(i: RuleInput) -> list[Violation]:
         return []
     out = []
     for cell in a.analysis.stride.open_cells():
-        target = a.model.target(cell.target)
-        where = target.location if target is not None and target.location else Location(a.model.file, 1)
         out.append(Violation("require_stride_per_element",
                              f"{cell.category.replace('_', ' ')} not considered for {cell.target} "
-                             "(require_stride_per_element)", where, subject=cell.target))
+                             "(require_stride_per_element)", _declared_at(a, cell.target), subject=cell.target))
     return out
 
 

@@ -44,6 +44,11 @@ def run(model: Model, source: SourceTree | None) -> Mapping[str, tuple[EvidenceR
     return run_items(owners(model), source)
 
 
+def failed(results: tuple[EvidenceResult, ...]) -> list[EvidenceResult]:
+    """The items that no longer hold (a gap item is expected to fail)."""
+    return [r for r in results if r.result in (FAIL, ERROR) and not r.gap]
+
+
 def stale(results: Mapping[str, tuple[EvidenceResult, ...]]) -> tuple[str, ...]:
-    """Objects whose evidence no longer holds (a gap item is expected to fail)."""
-    return tuple(i for i, rs in results.items() if any(r.result in (FAIL, ERROR) and not r.gap for r in rs))
+    """Objects whose evidence no longer holds."""
+    return tuple(i for i, rs in results.items() if failed(rs))

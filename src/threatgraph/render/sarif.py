@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from threatgraph import __version__
 from threatgraph.assess import Assessment, Pair
+from threatgraph.evidence.as_built import failed
 from threatgraph.render.escape import visible
 from threatgraph.vocabulary import EXPIRED, MITIGATED, UNMITIGATED
 
@@ -133,13 +134,13 @@ def _stale_results(a: Assessment) -> list[dict[str, Any]]:
         loc = target.location if target is not None else None
         declared = _location(loc.file if loc else a.model.file, loc.line if loc else 1, PROJECT,
                              f"{ident} declared here")
-        failed = [r for r in a.model_evidence[ident] if r.result in ("fail", "error") and not r.gap]
+        broken = failed(a.model_evidence[ident])
         at = [_location(r.file, r.line, SOURCE, f"{ident}: {r.proves} ({r.detail})")
-              for r in failed if r.file and r.line and not any(ch in r.file for ch in "*?[")]
+              for r in broken if r.file and r.line and not any(ch in r.file for ch in "*?[")]
         locations = at or [declared]
         out.append({"ruleId": "threatgraph.stale-model", "level": "error",
                     "message": {"text": _text(f"stale model: {ident} no longer exists as modelled: "
-                                              + "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in failed[:2]))},
+                                              + "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in broken[:2]))},
                     "locations": locations[:1],
                     "relatedLocations": [{"id": i + 1, **x} for i, x in enumerate([*locations[1:], declared]
                                                                                    if at else [])],
