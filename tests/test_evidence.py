@@ -204,5 +204,5 @@ def test_source_from_environment(run, project, monkeypatch, tmp_path):
     monkeypatch.setenv("THREATGRAPH_SOURCE", str(target))
     doc = json.loads(run("check", "--format", "json", cwd=project.root).out)
     tls = next(m for m in doc["mitigations"] if m["id"] == "M-TLS")
-    assert doc["source"] == str(target) and tls["evidence"][0]["result"] == "pass"
+    assert doc["source"] == "env-target (working tree)" and tls["evidence"][0]["result"] == "pass"
     assert tls["evidence"][0]["file"] == "src/nginx.conf" and tls["evidence"][0]["line"] == 1

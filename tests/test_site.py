@@ -186,3 +186,42 @@ def test_large_layout_links_and_anchors_resolve(project, tmp_path):
     assert checked >= 5
     boundary = (out / "boundary-inner.html").read_text(encoding="utf-8")
     assert 'id="e-app"' in boundary and 'id="e-db"' in boundary
+
+
+def test_evidence_links_to_its_line_at_the_pinned_commit_and_no_page_names_a_local_path(project, tmp_path):
+    """With source_url set, each evidence location links to the target's line at the commit
+    read; the source is named by source_name, never by the machine's path to it."""
+    import subprocess
+
+    src = project.root
+    project.write("src/web.conf", "ssl on\n")
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=src, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=src, capture_output=True, text=True).stdout.strip()
+    text = (project.root / "pyproject.toml").read_text()
+    project.write("pyproject.toml", text.replace(
+        "[tool.threatgraph]\n", '[tool.threatgraph]\nsource_name = "acme/shop"\n'
+        'source_url = "https://example.com/acme/shop/blob/{commit}/{path}#L{line}"\n', 1))
+    cfg = load_config(project.root)
+    a = pipeline.check(replace_source(cfg, str(src), "HEAD"))
+    assert a.source_label == f"acme/shop@{commit[:12]}"
+    out = tmp_path / "site"
+    site.write_sources(a, out, None, "wasm")
+    evidence = (out / "docs" / "evidence.md").read_text()
+    assert f"](<https://example.com/acme/shop/blob/{commit}/src/web.conf#L1>)" in evidence
+    for page_file in (out / "docs").glob("*.md"):
+        assert str(project.root) not in page_file.read_text(), page_file.name
+
+
+def replace_source(cfg, source, ref):
+    from dataclasses import replace
+
+    return replace(cfg, source=source, source_ref=ref)
+
+
+def test_source_url_must_be_an_https_template_of_known_fields(project, run):
+    text = (project.root / "pyproject.toml").read_text()
+    project.write("pyproject.toml", text.replace("[tool.threatgraph]\n",
+                                                 '[tool.threatgraph]\nsource_url = "javascript:{x}"\n', 1))
+    r = run("check", cwd=project.root)
+    assert r.code == 2 and "'source_url' must be an https:// template" in r.err and "pyproject.toml:" in r.err

@@ -89,6 +89,8 @@ class Assessment:
     # the model's own evidence (elements and flows proven to exist), and those it no longer proves
     model_evidence: Mapping[str, tuple[EvidenceResult, ...]] = field(default_factory=lambda: MappingProxyType({}))
     stale: tuple[str, ...] = ()
+    source_commit: str | None = None  # the commit the evidence was read at (a git source)
+    source_url: str | None = None  # the link template for evidence locations
 
     @property
     def passed(self) -> bool:

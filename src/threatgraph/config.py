@@ -42,6 +42,8 @@ class Config:
     mitigations: str = "mitigations"
     source: str | None = None
     source_ref: str | None = None
+    source_name: str | None = None  # how outputs name the source (default: its folder's name)
+    source_url: str | None = None  # link template for evidence: {commit}, {path}, {line}
     out: str = "build"
     site: str = "site"
     model_timeout: float = 60.0  # seconds the model file may take to load
@@ -59,8 +61,8 @@ class Config:
             return str(path)
 
 
-_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "out", "site", "model_timeout", "packs",
-             "stride", "policy"}
+_TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "source_name", "source_url", "out", "site",
+             "model_timeout", "packs", "stride", "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),
@@ -162,6 +164,11 @@ def _top_values(table: dict[str, Any], text: str, shown: str, problems: list[Pro
             stride = _stride_table(value, text, shown, problems)
             if stride is not None:
                 values[key] = stride
+        elif key == "source_url" and (not isinstance(value, str) or not value.startswith("https://")
+                                      or set(re.findall(r"\{(\w*)\}", value)) - {"commit", "path", "line"}):
+            problems.append(Problem(shown, line, 1, "'source_url' must be an https:// template using only "
+                                    "{commit}, {path} and {line}",
+                                    'for example: "https://github.com/OWNER/REPO/blob/{commit}/{path}#L{line}"'))
         elif key != "policy" and not isinstance(value, str):
             problems.append(Problem(shown, line, 1, f"'{key}' must be a string (a path)"))
         elif key != "policy":

@@ -119,7 +119,7 @@ class HistorySource(SourceTree):
         self.commit = _git(repo, "rev-parse", "--verify", "--end-of-options", f"{start}^{{commit}}").strip()
         listing = _git(repo, "ls-tree", "-r", "-z", "--name-only", "--full-tree", self.commit)
         self.paths = {p for p in listing.split("\x00") if p and not in_vcs_dir(p)}
-        self.label = f"{repo}@{self.commit[:12]}"
+        self.label = f"{repo}@{self.short}"
         self._sorted: list[str] | None = None
         self._batch = subprocess.Popen(["git", "-C", str(self.repo), "cat-file", "--batch"],  # noqa: S603,S607
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -163,7 +163,7 @@ class HistorySource(SourceTree):
 
     def _read(self, rel: str) -> bytes:
         if check_relative(rel) or rel not in self.paths:
-            raise SourceError(f"{rel} does not exist at {self.commit[:12]}")
+            raise SourceError(f"{rel} does not exist at {self.short}")
         stdin, stdout = self._batch.stdin, self._batch.stdout
         if stdin is None or stdout is None:
             raise SourceError("git cat-file --batch has no pipes")
@@ -171,7 +171,7 @@ class HistorySource(SourceTree):
         stdin.flush()
         header = stdout.readline().split()
         if len(header) < 3:
-            raise SourceError(f"{rel} could not be read at {self.commit[:12]}")
+            raise SourceError(f"{rel} could not be read at {self.short}")
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)

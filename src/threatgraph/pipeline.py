@@ -16,7 +16,7 @@ from threatgraph.config import Config, Policy, where_set
 from threatgraph.errors import InputError, Problem, did_you_mean
 from threatgraph.evidence import as_built
 from threatgraph.evidence.runner import run_evidence
-from threatgraph.evidence.source import SourceError, open_source
+from threatgraph.evidence.source import SourceError, SourceTree, open_source
 from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import Target, map_threats
 from threatgraph.model.loader import load_model
@@ -99,6 +99,16 @@ def source_path(config: Config) -> Path | None:
     return p if p.is_absolute() else (config.root / p)
 
 
+def source_label(config: Config, source: SourceTree | None) -> str | None:
+    """How outputs name the source: its configured name (or its folder's name) and the commit
+    read; never the machine's path to it, so outputs are the same on every machine."""
+    if source is None:
+        return None
+    path = source_path(config)
+    name = config.source_name or (path.resolve().name if path is not None else "source")
+    return f"{name}@{source.commit[:12]}" if source.commit else f"{name} (working tree)"
+
+
 def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = None) -> Assessment:
     """Everything `threatgraph check` computes, as one immutable Assessment."""
     inputs = inputs or load_inputs(config)
@@ -119,7 +129,8 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
         if close:
             close()
     a = assess(inputs.model, catalog, mapping, evidence, config.policy, today(),
-               source.label if source else None, inputs.warnings + triage_warnings)
+               source_label(config, source), inputs.warnings + triage_warnings)
+    a = replace(a, source_commit=source.commit if source else None, source_url=config.source_url)
     a = replace(a, model_evidence=model_evidence, stale=as_built.stale(model_evidence))
     return judge(replace(a, analysis=analyse(a, config.stride)), config.policy)
 

@@ -52,6 +52,12 @@ class SourceTree:
     """Common interface: list files matching a path or glob, and read one file's bytes."""
 
     label = ""
+    commit: str | None = None  # the revision read, for a git source
+
+    @property
+    def short(self) -> str:
+        """The commit, abbreviated as outputs show it."""
+        return (self.commit or "")[:12]
 
     def __init__(self) -> None:
         self._cache: dict[str, bytes] = {}
@@ -224,7 +230,7 @@ class GitSource(SourceTree):
         if rev.startswith("-"):
             raise SourceError(f"invalid revision '{rev}'")
         self.commit = self._git("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
-        self.label = f"{repo}@{self.commit[:12]}"
+        self.label = f"{repo}@{self.short}"
         self._entries: dict[str, tuple[str, str, int]] = {}
         listing = self._git("ls-tree", "-r", "-z", "--long", "--full-tree", self.commit)
         for record in listing.split("\x00"):
@@ -256,7 +262,7 @@ class GitSource(SourceTree):
             raise SourceError(problem)
         entry = self._entries.get(rel)
         if entry is None:
-            raise SourceError(f"{rel} does not exist at {self.commit[:12]}")
+            raise SourceError(f"{rel} does not exist at {self.short}")
         if entry[0] != "120000":
             return rel
         if depth > 8:

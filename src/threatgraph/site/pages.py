@@ -18,16 +18,32 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from urllib.parse import quote
 
 from threatgraph.analysis.completeness import Cell as StrideCell
 from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
+from threatgraph.evidence.base import EvidenceResult
 from threatgraph.history import utc_day
 from threatgraph.render import dot
 from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
 from threatgraph.render.text import coverage_sentence, stride_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
-from threatgraph.site.table import Anchor, Badge, Cell, Code, Emphasis, Link, Mark, Part, Table, Text, badge, listed
+from threatgraph.site.table import (
+    Anchor,
+    Badge,
+    Cell,
+    Code,
+    Emphasis,
+    External,
+    Link,
+    Mark,
+    Part,
+    Table,
+    Text,
+    badge,
+    listed,
+)
 from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, STRIDE, shown_status, worst_status
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
@@ -373,11 +389,9 @@ class SiteWriter:
         if not st.evidence:
             out.append("No machine-checkable evidence declared.\n")
         else:
-            out += [_row(["result", "proves", "where", "detail"]), _row(["---"] * 4)]
-            for r in st.evidence:
-                gap = " *(gap)*" if r.gap else ""
-                out.append(_row([_status(r.result) + gap, md(r.proves), md_code(r.where) if r.where else "", md(r.detail)]))
-            out.append("")
+            out += self.markdown(Table.of(["result", "proves", "where", "detail"], [
+                [self.evidence_badge(r), [Text(r.proves)], self.evidence_where(r), [Text(r.detail)]]
+                for r in st.evidence]))
         timeline = next((t for t in a.history.timelines if t.mitigation == mid), None) if a.history else None
         if timeline is not None:
             out.append(f"## Timeline over {md_code(a.history.range)}\n" if a.history else "")
@@ -410,6 +424,27 @@ class SiteWriter:
             [[Link("flow", fid), Text(" " + m.flows[fid].name)], [self.to(m.flows[fid].source)],
              [self.to(m.flows[fid].sink)]] for fid in flows]))
 
+    def evidence_where(self, r: EvidenceResult) -> list[Part]:
+        """Where an item matched or failed: a link to that line at the pinned commit when the
+        project gives a source_url template, else the location as code."""
+        if not r.where:
+            return []
+        a = self.a
+        if a.source_url and a.source_commit and r.file and r.line and not any(ch in r.file for ch in "*?["):
+            url = a.source_url.format(commit=quote(a.source_commit), path=quote(r.file), line=r.line)
+            return [External(url, r.where)]
+        return [Code(r.where)]
+
+    @staticmethod
+    def evidence_badge(r: EvidenceResult) -> list[Part]:
+        """A gap item (the missing part of a control) failing is the expected, consistent state:
+        shown as a confirmed gap, not as a failure; passing, it says the catalog is behind."""
+        if r.gap and r.result == "fail":
+            return [Badge("gap-confirmed")]
+        if r.gap and r.result == "pass":
+            return [Badge("gap-closed", note="the catalog is out of date")]
+        return [Badge(r.result)]
+
     def as_built(self, ident: str, heading: str) -> list[str]:
         """The evidence that the element or flow exists in the source, when the model gives it."""
         results = self.a.model_evidence.get(ident)
@@ -417,7 +452,7 @@ class SiteWriter:
             return []
         state = "**stale**: the model no longer matches the source here" if ident in self.a.stale else (
             "holds" if self.a.source_label else "unverified (no source given)")
-        rows: list[list[Cell]] = [[[Badge(r.result)], [Text(r.proves)], [Code(r.where)] if r.where else [],
+        rows: list[list[Cell]] = [[self.evidence_badge(r), [Text(r.proves)], self.evidence_where(r),
                                    [Text(r.detail)]] for r in results]
         return [f"\n{heading} Exists in the source\n", f"Its own evidence {state}.\n",
                 *self.markdown(Table.of(["result", "proves", "where", "detail"], rows))]
@@ -628,11 +663,9 @@ class SiteWriter:
                f"Checked against: {md(a.source_label) if a.source_label else 'nothing (unverified: run with --source)'}.\n"]
         if a.drift:
             out.append("**Drift:** " + ", ".join(self.link("mitigation", d) for d in a.drift) + "\n")
-        out += [_row(["mitigation", "declared", "result", "proves", "where"]), _row(["---"] * 5)]
-        for mid, st in a.mitigation_states.items():
-            for r in st.evidence:
-                out.append(_row([self.link("mitigation", mid), st.declared, _status(r.result) + (" *(gap)*" if r.gap else ""),
-                                 md(r.proves), md_code(r.where) if r.where else ""]))
+        out += self.markdown(Table.of(["mitigation", "declared", "result", "proves", "where"], [
+            [[Link("mitigation", mid)], [Text(st.declared)], self.evidence_badge(r), [Text(r.proves)],
+             self.evidence_where(r)] for mid, st in a.mitigation_states.items() for r in st.evidence]))
         if a.history is not None:
             h = a.history
             out.append(f"\n## History over {md_code(h.range)}\n")

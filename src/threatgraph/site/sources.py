@@ -30,18 +30,21 @@ CSS = """\
 .tg-mitigated, .tg-pass { background: #ddf3e4; border-color: #1e8449; color: #196f3d; }
 .tg-mitigated-claimed { background: #f4f8e8; border-color: #8a9a5b; border-style: dashed; color: #5d6b36; }
 .tg-accepted { background: #dde9f7; border-color: #2e6da4; color: #21618c; }
-.tg-false-positive, .tg-unverified, .tg-none { background: #eeeeee; border-color: #7f8c8d; color: #515a5a; }
+.tg-false-positive, .tg-unverified, .tg-none, .tg-gap-confirmed { background: #eeeeee; border-color: #7f8c8d; color: #515a5a; }
+.tg-gap-closed { background: #fff1d6; border-color: #d68910; color: #9c640c; }
 """
 DEFAULT_CONFIG: dict[str, Any] = {
     "theme": {"name": "material", "features": ["navigation.sections", "navigation.top", "search.highlight"]},
     "markdown_extensions": ["tables", "admonition", "toc"],
 }
 NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mitigations.md"},
-       {"Coverage matrix": "matrix.md"}, {"Attack paths": "paths.md"}, {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
+       {"Coverage matrix": "matrix.md"}, {"STRIDE per element": "stride.md"}, {"Attack paths": "paths.md"},
+       {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
        {"Model": [{"Elements": "elements.md"}, {"Flows": "flows.md"}, {"Boundaries": "boundaries.md"},
                   {"Data": "data.md"}]}]
 
 
+WORKER_SHIM = "iframe-worker-threatgraph.js"  # search from file:// (see the file)
 PARALLEL_OVER = 200  # diagrams; below this a process pool costs more than it saves
 
 
@@ -123,7 +126,7 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
         extra_pages = []
         for path in _regular_files(hand):
             rel = path.relative_to(hand).as_posix()
-            if rel in pages or rel == "threatgraph.css":
+            if rel in pages or rel in ("threatgraph.css", WORKER_SHIM):
                 raise InputError([Problem(str(path), 1, 1, f"hand-written page '{rel}' has the name of a generated page",
                                           "rename it")])
             target = docs / rel
@@ -138,15 +141,36 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     for name, (_dot, raw) in diagrams.items.items():
         write_if_changed(docs / f"diagram-{name}.svg", svg.link(raw, ""))
     write_if_changed(docs / "threatgraph.css", CSS)
+    write_if_changed(docs / WORKER_SHIM, (Path(__file__).parent / WORKER_SHIM).read_text(encoding="utf-8"))
     config = load_site_config(site_dir, a.model.name)
     from threatgraph.site import embed as site_embed
 
+    _offline(config)
     config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
                    "extra_css": [*config.get("extra_css", []), "threatgraph.css"],
                    "hooks": [*config.get("hooks", []), site_embed.__file__]})
     config.update(extra or {})
     write_if_changed(src / "mkdocs.yml", yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
     return diagrams
+
+
+def _offline(config: dict[str, Any]) -> None:
+    """The site works from file:// and asks nothing of the network: material's offline plugin
+    (search without a server) and no web fonts."""
+    plugins = config.get("plugins") or ["search"]
+    names = [p if isinstance(p, str) else next(iter(p)) for p in plugins]
+    if "search" not in names:
+        plugins = ["search", *plugins]
+    if "offline" not in names:
+        plugins = [*plugins, "offline"]
+    config["plugins"] = plugins
+    extra = config.setdefault("extra", {}) if isinstance(config.get("extra", {}), dict) else {}
+    polyfills = extra.get("polyfills", [])
+    if WORKER_SHIM not in polyfills:
+        extra["polyfills"] = [*polyfills, WORKER_SHIM]
+    theme = config.get("theme")
+    if isinstance(theme, dict):
+        theme["font"] = False
 
 
 def _regular_files(folder: Path) -> list[Path]:

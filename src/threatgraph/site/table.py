@@ -37,6 +37,14 @@ class Link:
 
 
 @dataclass(frozen=True)
+class External:
+    """A link out of the site (a source line at its pinned commit), shown as inline code."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Badge:
     """A status badge: CSS colours it, the word stays readable without styles."""
 
@@ -61,7 +69,7 @@ class Anchor:
     ident: str
 
 
-Part = Text | Code | Emphasis | Link | Badge | Mark | Anchor
+Part = Text | Code | Emphasis | Link | External | Badge | Mark | Anchor
 Cell = Sequence[Part]  # parts concatenated as they are: spaces are Text parts too
 Href = Callable[[str, str, str], str]  # (kind, ident, extension) -> relative target
 
@@ -121,6 +129,8 @@ class Table:
             if isinstance(p, Link):
                 label = p.label if p.label is not None else p.ident
                 return f'<a href="{html_text(href(p.kind, p.ident, ".html"))}">{html_text(flat(label))}</a>'
+            if isinstance(p, External):
+                return f'<a href="{html_text(p.url)}"><code>{html_text(flat(p.text))}</code></a>'
             if isinstance(p, Badge):
                 return badge(p.status) + (f" <em>({html_text(flat(p.note))})</em>" if p.note else "")
             return _mark(p) if isinstance(p, Mark) else _anchor(p)
@@ -141,6 +151,8 @@ def _md_part(p: Part, href: Href) -> str:
         return f"*{md(p.text)}*"
     if isinstance(p, Link):
         return f"[{md(p.label if p.label is not None else p.ident)}]({href(p.kind, p.ident, '.md')})"
+    if isinstance(p, External):  # the URL comes from the project's template, its parts percent-encoded
+        return f"[{md_code(p.text)}](<{p.url.replace('>', '%3E').replace(' ', '%20')}>)"
     if isinstance(p, Badge):
         return badge(p.status) + (f" *({md(p.note)})*" if p.note else "")
     return _mark(p, in_markdown=True) if isinstance(p, Mark) else _anchor(p)
