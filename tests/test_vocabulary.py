@@ -59,3 +59,36 @@ def test_large_matrix_cell_agrees_with_the_diagram(project):
     matrix = next(html for html in writer.fragments.values() if "T-1" in html and "tg-cell" in html)
     cells = re.findall(r'class="tg-cell tg-([a-z-]+)">(\d+)<', matrix)
     assert cells == [(PARTIAL, "2")]  # before: "mitigated", the first pair's status
+
+
+def test_diagram_colours_have_one_meaning(project):
+    """The open pair with the most risk left decides a colour; accepted pairs are not open; an
+    attack edge the analysis proves blocked is drawn blocked, whatever else lands on it."""
+    project.write("threats/main.yaml", """
+        threats:
+          - {id: T-LOW, title: Low and open, stride: [tampering], severity: low,
+             applies_to: [{flows: [app_to_db, login]}]}
+          - {id: T-CRIT, title: Critical and partly mitigated, stride: [tampering], severity: critical,
+             applies_to: [{flows: app_to_db}], mitigations: [M-HALF]}
+          - {id: T-BYPASS, title: Bypass, stride: [elevation_of_privilege], severity: high,
+             applies_to: [{flows: {attack: true}}], mitigations: [{id: M-NET, role: prevents}]}
+          - {id: T-DENY, title: Also on the edge, stride: [repudiation], severity: critical,
+             applies_to: [{flows: {attack: true}}]}
+          - {id: T-WEB, title: Accepted on web, stride: [spoofing], severity: critical,
+             applies_to: [{elements: web}]}
+        decisions:
+          - {threat: T-LOW, targets: [login], decision: accept, owner: me, expires: 2999-01-01, justification: fine}
+          - {threat: T-WEB, decision: accept, owner: me, expires: 2999-01-01, justification: fine}
+        """)
+    project.write("mitigations/main.yaml", """
+        mitigations:
+          - {id: M-HALF, title: Half, status: partial}
+          - {id: M-NET, title: Net, status: implemented}
+        """)
+    a = pipeline.check(load_config(project.root), use_evidence=False)
+    colour = dot.diagram_status(a)
+    assert colour["app_to_db"] == PARTIAL  # critical partly mitigated outweighs low unmitigated
+    assert colour["login"] == "accepted" and colour["web"] == "accepted"  # not open
+    assert colour["bypass"] == "blocked-claimed"  # M-NET prevents (by its declaration alone: no source);
+    # the open T-DENY does not repaint it
+    assert dot.worst_status(a)["bypass"] == "unmitigated"  # what the matrix shows: least covered

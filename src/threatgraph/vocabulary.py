@@ -33,7 +33,21 @@ ACCEPTED, EXPIRED, FALSE_POSITIVE = "accepted", "accepted-expired", "false-posit
 STATUSES = (UNMITIGATED, EXPIRED, PARTIAL, MITIGATED, ACCEPTED, FALSE_POSITIVE)
 # How a mitigated pair is shown when it rests on declarations only: never in the verified colour.
 CLAIMED = "mitigated-claimed"
-STATUS_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, CLAIMED: 2, MITIGATED: 3, ACCEPTED: 4, FALSE_POSITIVE: 5}
+# How a diagram shows an attack edge the analysis proves blocked (a full-strength control holds).
+BLOCKED, BLOCKED_CLAIMED = "blocked", "blocked-claimed"  # ... by a verified control, or by a claim
+STATUS_RANK = {UNMITIGATED: 0, EXPIRED: 0, PARTIAL: 1, CLAIMED: 2, BLOCKED_CLAIMED: 2, MITIGATED: 3, BLOCKED: 3,
+               ACCEPTED: 4, FALSE_POSITIVE: 5}
+RISK = ("none", *SEVERITIES)  # none < info < low < medium < high < critical
+
+
+def residual_risk(severity: str, status: str) -> str:
+    """What is left of a pair's severity: all of it while open, one level less when partially
+    mitigated, nothing when mitigated or a false positive (accepted risk is still risk)."""
+    if status in (MITIGATED, FALSE_POSITIVE):
+        return "none"
+    if status == PARTIAL:
+        return RISK[max(0, RISK.index(severity) - 1)]
+    return severity
 OPEN_STATUSES = frozenset({UNMITIGATED, EXPIRED})
 NO_STATUS = "none"  # nothing mapped
 

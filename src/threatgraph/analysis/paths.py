@@ -15,21 +15,11 @@ from typing import Any
 
 from threatgraph.analysis.graph import CONTROLLED, LEAKED, Traversal, reach_graph
 from threatgraph.assess import Assessment
-from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL, UNMITIGATED
-from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
+from threatgraph.vocabulary import ACCEPTED, EXPIRED, RISK, UNMITIGATED, residual_risk
 
 BLOCKED_COST = 1000
-RISK = ("none", *SEVERITY_ORDER)  # none < info < low < medium < high < critical
 UNKNOWN_RISK = "unknown"
 _SORT_RISK = (*RISK, UNKNOWN_RISK)
-
-
-def _pair_risk(severity: str, status: str) -> str:
-    if status in (MITIGATED, FALSE_POSITIVE):
-        return "none"
-    if status == PARTIAL:
-        return RISK[max(0, RISK.index(severity) - 1)]
-    return severity  # unmitigated, expired, accepted: the risk is still there
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def _annotate(a: Assessment, g: Any, nodes: list[tuple[str, str]], by_flow: dict
         threats = [{"threat": p.threat, "severity": p.severity, "status": p.status,
                     "mitigations": [{"id": m, "strength": a.mitigation_states[m].strength} for m in p.mitigations]}
                    for p in sorted(by_flow.get(fid, []), key=lambda p: p.threat)]
-        step_risk = max((_pair_risk(x["severity"], x["status"]) for x in threats), key=RISK.index, default=None)
+        step_risk = max((residual_risk(x["severity"], x["status"]) for x in threats), key=RISK.index, default=None)
         if step_risk is not None:
             risks.append(step_risk)
         f = a.model.flows[fid]

@@ -22,13 +22,17 @@ from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
 from threatgraph.vocabulary import (
     ACCEPTED,
+    BLOCKED,
+    BLOCKED_CLAIMED,
     CLAIMED,
     EXPIRED,
     FALSE_POSITIVE,
     MITIGATED,
     PARTIAL,
+    RISK,
     STATUS_RANK,
     UNMITIGATED,
+    residual_risk,
     shown_status,
 )
 from threatgraph.vocabulary import worst_status as worst
@@ -49,11 +53,15 @@ PALETTE = {
     CLAIMED: ("#f4f8e8", "#8a9a5b"),
     ACCEPTED: ("#dde9f7", "#2e6da4"),
     FALSE_POSITIVE: ("#eeeeee", "#7f8c8d"),
+    BLOCKED: ("#e3f1e6", "#2e7d32"),
+    BLOCKED_CLAIMED: ("#f4f8e8", "#8a9a5b"),
     "none": ("#ffffff", "#566573"),
 }
-LEGEND = ((UNMITIGATED, "unmitigated"), (PARTIAL, "partially mitigated"), (CLAIMED, "mitigated, claimed only"),
-          (MITIGATED, "mitigated, verified"),
-          (ACCEPTED, "accepted"), ("none", "no threat mapped"))
+LEGEND = ((UNMITIGATED, "open: unmitigated"), (PARTIAL, "open: partially mitigated"),
+          (CLAIMED, "mitigated, claimed only"), (MITIGATED, "mitigated, verified"), (BLOCKED, "attack edge blocked"),
+          (BLOCKED_CLAIMED, "blocked, claimed only"),
+          (ACCEPTED, "accepted (not open)"), ("none", "no threat mapped"))
+OPEN = (UNMITIGATED, EXPIRED, PARTIAL)
 _RANK = STATUS_RANK
 SHAPES = {"process": "ellipse", "set_of_processes": "doublecircle", "lambda": "ellipse",
           "datastore": "cylinder", "external_entity": "box", "actor": "box", "server": "box3d",
@@ -67,11 +75,37 @@ def _text(value: object) -> graphviz.quoting.NoHtml:
 
 
 def worst_status(a: Assessment) -> dict[str, str]:
-    """Per target id, the least covered status of the pairs on it."""
+    """Per target id, the least covered status of the pairs on it (the coverage matrix)."""
     by_target: dict[str, list[str]] = {}
     for p in a.pairs:
         by_target.setdefault(p.target.id, []).append(shown_status(p.status, p.basis))
     return {target: worst(statuses) for target, statuses in by_target.items()}
+
+
+def diagram_status(a: Assessment) -> dict[str, str]:
+    """The colour of each node and edge, with one meaning: the open pair with the most risk
+    left (severity, less a level when partly mitigated) decides; with no open pair, the least
+    covered of the rest (accepted and false positives are not open); an attack edge the
+    analysis proves blocked is drawn blocked, whatever else lands on it."""
+    by_target: dict[str, list[Any]] = {}
+    for p in a.pairs:
+        by_target.setdefault(p.target.id, []).append(p)
+    out = {}
+    for target, pairs in by_target.items():
+        open_pairs = [p for p in pairs if p.status in OPEN]
+        if open_pairs:
+            top = max(open_pairs, key=lambda p: (RISK.index(residual_risk(p.severity, p.status)), -_RANK[p.status]))
+            out[target] = top.status
+        else:
+            out[target] = worst(shown_status(p.status, p.basis) for p in pairs)
+    if a.analysis is not None:
+        from threatgraph.analysis.graph import FlowPairs, traversal
+
+        fp = FlowPairs.of(a)
+        for fid in traversal(a, fp).blocked:
+            verified = any(a.mitigation_states[m].verified for m in fp.blockers(fid) if m in a.mitigation_states)
+            out[fid] = BLOCKED if verified else BLOCKED_CLAIMED
+    return out
 
 
 @dataclass(frozen=True)
@@ -91,7 +125,7 @@ class Context:
         m = a.model
         self.a = a
         self.href = href
-        self.status = worst_status(a)
+        self.status = diagram_status(a)
         self.kids: dict[str | None, list[str]] = defaultdict(list)
         for b in sorted(m.boundaries.values(), key=lambda b: b.id):
             self.kids[b.parent].append(b.id)

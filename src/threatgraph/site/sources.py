@@ -28,6 +28,8 @@ CSS = """\
 .tg-unmitigated, .tg-accepted-expired, .tg-fail { background: #fde2e1; border-color: #c0392b; color: #922b21; }
 .tg-partially-mitigated, .tg-error { background: #fff1d6; border-color: #d68910; color: #9c640c; }
 .tg-mitigated, .tg-pass { background: #ddf3e4; border-color: #1e8449; color: #196f3d; }
+.tg-blocked { background: #e3f1e6; border-color: #2e7d32; color: #1b5e20; }
+.tg-blocked-claimed { background: #f4f8e8; border-color: #8a9a5b; border-style: dashed; color: #5d6b36; }
 .tg-mitigated-claimed { background: #f4f8e8; border-color: #8a9a5b; border-style: dashed; color: #5d6b36; }
 .tg-accepted { background: #dde9f7; border-color: #2e6da4; color: #21618c; }
 .tg-false-positive, .tg-unverified, .tg-none, .tg-gap-confirmed { background: #eeeeee; border-color: #7f8c8d; color: #515a5a; }
