@@ -74,3 +74,40 @@ def test_site_works_offline_from_files_and_asks_nothing_of_the_network(tmp_path)
     assert any("DNS tunnelling" in r for r in results), results
     outside = [u for u in requests if not u.startswith(("file://", "data:", "blob:"))]
     assert outside == [], outside
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test")
+def test_diagrams_fit_the_page_and_the_legend_stays_small(tmp_path):
+    """At 1440 and 390 px, on the home page and a threat, element, flow and paths page: no
+    horizontal overflow of the page, the diagram's initial view fits the content width, and
+    the legend takes at most a quarter of the diagram."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]' brings Playwright")
+    from threatgraph import build
+    from threatgraph.config import load_config
+
+    build.build_all(load_config(REPO), tmp_path / "build", use_evidence=False)
+    site = tmp_path / "build" / "site"
+    pages = ["index.html", "threat-t01~u.html", "element-squid.html", "flow-agent_to_squid.html", "paths.html"]
+    legends = 0
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for width, height in ((1440, 900), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            for name in pages:
+                page.goto((site / name).as_uri())
+                page.wait_for_load_state("networkidle")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, (name, width)
+                svg = page.locator(".tg-diagram svg").first
+                box = svg.bounding_box()
+                content = page.locator("article").first.bounding_box()
+                assert box and content and box["width"] <= content["width"] + 2, (name, width)
+                legend = page.locator(".tg-diagram svg g[id^='clust'] title", has_text="cluster_legend").first
+                if legend.count():
+                    legends += 1
+                    lbox = page.evaluate("(t) => t.parentElement.getBoundingClientRect().toJSON()", legend.element_handle())
+                    assert lbox["width"] * lbox["height"] <= box["width"] * box["height"] / 4, (name, width)
+            page.screenshot(path=str(ARTIFACTS / f"threat-{width}.png"))
+            page.close()
+        browser.close()
+    assert legends == 2 * len(pages)  # every diagram has its legend, and each was measured

@@ -59,7 +59,8 @@ def test_hostile_names_stay_labels_in_dot_and_svg(hostile):
     labels = {o["label"] for o in nodes}
     assert "b\"];x[label=\"injected" in labels and "<b>html</b>" in labels
     assert any("<script>alert(1)</script>" in lab and "\\" in lab for lab in labels)
-    assert len(layout["edges"]) == 2 + 1  # two flows plus the legend's sample edge
+    shown = [e for e in layout["edges"] if e.get("style") != "invis"]  # the legend row is kept in line by invisible edges
+    assert len(shown) == 2 + 1  # two flows plus the legend's sample edge
     doc = ET.fromstring(svg.render_svg(source, "wasm"))
     assert not list(doc.iter(f"{SVG}script"))
     assert not [el for el in doc.iter() if any(k.lower().startswith("on") for k in el.attrib)]
@@ -158,6 +159,12 @@ def test_firewall_site_builds_strict():
         index = (Path(tmp) / "site" / "index.html").read_text(encoding="utf-8")
         assert "Agent workload (AI CLI and children)" in index and 'class="tg-diagram"' in index
         assert (Path(tmp) / "site" / "reading.html").is_file()  # hand-written page kept
+        # every diagram and table placeholder was filled, whatever characters its page name has
+        for page_file in (Path(tmp) / "site").glob("*.html"):
+            html = page_file.read_text(encoding="utf-8")
+            assert 'data-diagram="' not in html and 'data-fragment="' not in html, page_file.name
+            assert "<p>(missing)</p>" not in html, page_file.name
+        assert "<svg" in (Path(tmp) / "site" / "threat-t01~u.html").read_text(encoding="utf-8")
 
 
 def test_large_layout_links_and_anchors_resolve(project, tmp_path):

@@ -151,9 +151,11 @@ def neighbourhood(a: Assessment, node_ids: Iterable[str], ctx: Context | None = 
     return frozenset(keep)
 
 
-def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_model_under: int = 60) -> Focus:
-    """The threat's targets highlighted: on a small model over the whole (faded) model; on a
-    larger one the targets and, for a few targets, their neighbourhood."""
+def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_model_under: int = 0) -> Focus:
+    """The threat's targets highlighted among what matters around them: their ends, their
+    neighbours (for a few targets) and the boundaries they sit in, not the whole model greyed,
+    so the diagram stays readable in the page (`whole_model_under` keeps the whole model for
+    models up to that many elements)."""
     m = a.model
     targets = frozenset(p.target.id for p in a.pairs_of_threat(tid))
     ends = {e for t in targets if t in m.flows for e in (m.flows[t].source, m.flows[t].sink)}
@@ -352,14 +354,21 @@ class _Dfd:
                         URL=f"{LINK}{self.ctx.href('flow', fid)}", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{drawn}")
 
     def add_legend(self) -> None:
+        """One compact row (invisible edges keep it in line), so it never outgrows the diagram."""
         with self.g.subgraph(name="cluster_legend") as leg:
-            leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555")
+            leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555", fontsize="8")
+            names = []
             for i, (st, text) in enumerate(LEGEND):
                 fill, line = PALETTE[st]
-                leg.node(f"legend{i}", label=text, shape="box", fillcolor=fill, color=line, fontsize="8")
+                leg.node(f"legend{i}", label=text, shape="box", fillcolor=fill, color=line, fontsize="7",
+                         height="0.2", margin="0.04,0.02")
+                names.append(f"legend{i}")
             leg.node("legend_a", label="", shape="point", width="0.05")
-            leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="8", style="")
+            leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="7", style="")
             leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
+            for u, v in zip([*names, "legend_a"], [*names[1:], "legend_a"], strict=False):
+                if u != v:
+                    leg.edge(u, v, style="invis")
 
 
 def summary_omitted(a: Assessment, max_edges: int = SUMMARY_EDGES) -> int:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDER = re.compile(r'<div class="tg-(diagram|embed)" data-(?:diagram|fragment)="([A-Za-z0-9_.-]+)"></div>')
+PLACEHOLDER = re.compile(r'<div class="tg-(diagram|embed)" data-(?:diagram|fragment)="([A-Za-z0-9_.~-]+)"></div>')
 
 
 def placeholder(name: str) -> str:
@@ -34,4 +34,6 @@ def on_post_page(output: str, page: Any, config: Any, **_: Any) -> str:
         body = path.read_text(encoding="utf-8") if path.is_file() else "<p>(missing)</p>"
         return f'<div class="tg-{kind}">{body}</div>'
 
-    return PLACEHOLDER.sub(inline, output)
+    # the pan-and-zoom box carries an inline handler (it only disables the context menu): the
+    # site stays free of inline script
+    return PLACEHOLDER.sub(inline, output).replace(' oncontextmenu="return false;"', "")

@@ -165,6 +165,11 @@ def _offline(config: dict[str, Any]) -> None:
         plugins = ["search", *plugins]
     if "offline" not in names:
         plugins = [*plugins, "offline"]
+    if "panzoom" not in names:  # diagrams pan and zoom in the page (mkdocs-panzoom-plugin, bundled JS)
+        # one selector only: the plugin keeps them in a set, whose order would vary with the
+        # hash seed and make builds differ
+        plugins = [*plugins, {"panzoom": {"include_selectors": [".tg-diagram"], "exclude_selectors": [".d2"],
+                                          "mermaid": False, "full_screen": True, "hint_location": "top"}}]
     config["plugins"] = plugins
     extra = config.setdefault("extra", {}) if isinstance(config.get("extra", {}), dict) else {}
     polyfills = extra.get("polyfills", [])
