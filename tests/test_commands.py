@@ -43,3 +43,42 @@ def test_format_choices_come_from_the_registry():
         for f in table.values():
             assert callable(f.load())
     assert set(COMMANDS) == set(sub.choices)
+
+
+def test_build_shows_its_stages_on_a_terminal_only(project, monkeypatch, tmp_path):
+    """On a terminal one status line names each stage and is cleared at the end; not a
+    terminal, or in CI, nothing is written; a non-empty NO_COLOR drops the dimming."""
+    import io
+
+    from threatgraph import build as builder
+    from threatgraph.commands.build import terminal_progress
+    from threatgraph.config import load_config
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    tty = Tty()
+    builder.build_all(load_config(project.root), tmp_path / "out", use_evidence=False, with_site=False,
+                      progress=terminal_progress(tty))
+    text = tty.getvalue()
+    assert "threatgraph build: checking the model" in text and "drawing the diagrams" in text
+    assert "\x1b[2m" in text and text.endswith("\r\x1b[2K")  # cleared at the end
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Tty()
+    terminal_progress(plain)("writing the reports")
+    assert "\x1b[2m" not in plain.getvalue()
+    monkeypatch.setenv("NO_COLOR", "")  # empty: colour stays (no-color.org)
+    dimmed = Tty()
+    terminal_progress(dimmed)("writing the reports")
+    assert "\x1b[2m" in dimmed.getvalue()
+    monkeypatch.setenv("CI", "true")
+    quiet = Tty()
+    terminal_progress(quiet)("writing the reports")
+    assert quiet.getvalue() == ""
+    monkeypatch.delenv("CI")
+    pipe = io.StringIO()  # not a terminal
+    terminal_progress(pipe)("writing the reports")
+    assert pipe.getvalue() == ""

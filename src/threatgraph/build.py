@@ -29,9 +29,11 @@ class BuildResult:
 
 def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: str = "auto",
               with_site: bool = True, log: Callable[[str], None] = lambda s: None,
-              since: str | None = None) -> BuildResult:
+              since: str | None = None, progress: Callable[[str], None] = lambda s: None) -> BuildResult:
+    """Everything, staged; `progress` hears each stage as it starts ("" when done)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
+    progress("checking the model, the catalogs and the evidence")
     a = pipeline.check(config, use_evidence=use_evidence)
     timings["check"] = time.perf_counter() - t
     src = pipeline.source_path(config)
@@ -39,23 +41,28 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
         from threatgraph.history import attach
 
         t = time.perf_counter()
+        progress(f"replaying the source's history since {since}")
         a = attach(a, src, since, config.source_ref)
         timings["history"] = time.perf_counter() - t
     with StagedDir(out) as stage:
         t = time.perf_counter()
+        progress("writing the reports")
         for name, content in report_files(a).items():
             write_new(stage / "reports" / name, content)
         timings["reports"] = time.perf_counter() - t
         t = time.perf_counter()
         src = stage / ".site-src"
+        progress("drawing the diagrams and writing the pages")
         diagrams = site.write_sources(a, src, site.site_folder(config), renderer)
         diagrams.write(stage / "diagrams")
         timings["diagrams+pages"] = time.perf_counter() - t
         if with_site:
             t = time.perf_counter()
+            progress(f"building the site from {len(diagrams.items)} diagrams (mkdocs)")
             site.build(src, stage / "site")
             timings["mkdocs"] = time.perf_counter() - t
         shutil.rmtree(src)
+    progress("")
     log(f"wrote {out}/reports (coverage.md, coverage.json), {out}/diagrams ({len(diagrams.items)} DOT+SVG)"
         + (f", {out}/site (open {out}/site/index.html)" if with_site else ""))
     return BuildResult(a.passed, float(a.summary["coverage"]), a.violations, a.warnings, len(diagrams.items),

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, config_of, print_warnings, summary
+from threatgraph.render.escape import visible
 
 RENDERERS = ["auto", "dot", "wasm"]
+
+
+def terminal_progress(stream: Any = None) -> Callable[[str], None]:
+    """One status line on a terminal, rewritten at each stage and cleared at the end; nothing
+    when standard error is not a terminal or in CI. (Four stages on one line: a progress
+    library would outweigh it.) Dimmed unless NO_COLOR is set to a non-empty value."""
+    stream = stream if stream is not None else sys.stderr
+    if not getattr(stream, "isatty", lambda: False)() or os.environ.get("CI"):
+        return lambda _stage: None
+    dim, reset = ("", "") if os.environ.get("NO_COLOR") else ("\x1b[2m", "\x1b[0m")
+
+    def show(stage: str) -> None:
+        stream.write("\r\x1b[2K" + (f"{dim}threatgraph build: {visible(stage)}…{reset}" if stage else ""))
+        stream.flush()
+    return show
 
 
 def build(config: Any, *, out: Path | None = None, gate: bool = False, renderer: str = "auto",
@@ -18,7 +37,7 @@ def build(config: Any, *, out: Path | None = None, gate: bool = False, renderer:
     folder = out or (config.root / config.out)
     log = (lambda _msg: None) if fmt == "json" else print
     result = builder.build_all(config, folder, use_evidence=use_evidence, renderer=renderer, with_site=with_site,
-                               log=log, since=since)
+                               log=log, since=since, progress=terminal_progress())
     print_warnings(result.warnings)
     written = [str(folder / "reports"), str(folder / "diagrams")] + ([str(folder / "site")] if with_site else [])
     summary(fmt, written if fmt == "json" else [], result.passed, result.coverage,
