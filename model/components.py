@@ -34,6 +34,8 @@ squid_conf = Data("squid.conf (generated policy)", classification=Classification
                   description="Allow- and block-lists interpolated from CLI flags.")
 rule_set = Data("iptables rule set", classification=Classification.RESTRICTED)
 container_images = Data("Container images", classification=Classification.PUBLIC)
+host_tool_state = Data("Host tool caches and configuration", classification=Classification.RESTRICTED,
+                       description="The runner user's ~/.cache, ~/.config, ~/.local, ~/.cargo, ~/.npm and AI CLI folders.")
 seccomp_profile = Data("Agent seccomp profile", classification=Classification.RESTRICTED,
                        description="seccomp-profile.json copied into the work directory and applied by the daemon.")
 mcp_traffic = Data("MCP tool calls and results", classification=Classification.SENSITIVE)
@@ -79,6 +81,12 @@ ds_chroot_home = Datastore("Chroot home /tmp/awf-<ts>-chroot-home", inBoundary=t
                            description="Empty directory mounted as the agent's $HOME, tool folders overlaid rw.")
 ds_chroot_view = Datastore("Agent /host chroot view", inBoundary=tb_fs, data=[host_files, workspace_source],
                            description="System folders read-only; workspace read-write; container procfs at /host/proc.")
+ds_host_tool_dirs = Datastore("Host tool folders under $HOME (read-write)", inBoundary=tb_fs, data=[host_tool_state],
+                              description="The runner user's own .cache, .config, .local, .cargo, .rustup, .npm, "
+                                          ".copilot, .claude and .anthropic, bind-mounted read-write into the "
+                                          "chroot home (docker-manager.ts at b8596445; HOME_TOOL_PATHS at f5509576).")
+ds_agent_logs = Datastore("Agent log folder workDir/agent-logs", inBoundary=tb_artifact, data=[agent_output],
+                          description="Mounted read-write at ~/.copilot/logs; read back by the host after the run.")
 ds_host_tmp = Datastore("Host /tmp (shared read-write)", inBoundary=tb_artifact,
                         description="Bind-mounted rw at /tmp and /host/tmp; a 1 MiB tmpfs hides the workDir.")
 ds_apiproxy_log = Datastore("api-proxy log directory", inBoundary=tb_artifact, data=[apiproxy_logs],

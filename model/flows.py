@@ -11,7 +11,7 @@ from .components import (
     ext_blocked, ext_dns, ext_llm, ext_mcpgw, ext_reg, ext_runner, github_token, host_files, host_fw,
     host_resolver, host_services, kernel_log, mcp_gateway_key, mcp_stdio, mcp_traffic, oidc_request, oneshot,
     placeholder_tokens, prompts, provider_keys, rule_set, squid, squid_conf, squid_logs, workspace_source,
-    credential_files, ds_chroot_home, seccomp_profile,
+    credential_files, ds_chroot_home, seccomp_profile, ds_host_tool_dirs, ds_agent_logs, host_tool_state,
 )
 
 
@@ -96,6 +96,10 @@ agent_writes_host_tmp = flow(agent, ds_host_tmp, "F18 write host /tmp", protocol
                              data=[workspace_source, prompts])
 agent_uses_home = flow(agent, ds_chroot_home, "read/write its per-run home and the tool folders overlaid on it",
                        protocol="bind-mount", data=[workspace_source])
+agent_uses_tool_dirs = flow(agent, ds_host_tool_dirs, "read/write the host user's tool folders", protocol="bind-mount",
+                            data=[host_tool_state])
+agent_writes_agent_logs = flow(agent, ds_agent_logs, "write its CLI logs into the work directory",
+                               protocol="bind-mount", data=[agent_output])
 agent_logs_to_dockerd = flow(agent, dockerd, "F19 stdout/stderr captured by docker logs", protocol="stdio",
                              data=[agent_output])
 dockerd_logs_to_cli = flow(dockerd, awf_cli, "F19 docker logs to the runner log", protocol="unix-socket",
@@ -216,6 +220,10 @@ _CREATED_BY = [
     (dockerd_starts_apiproxy, "the api-proxy container is named awf-api-proxy", _TS, r"'awf-api-proxy'"),
     (cli_sets_apiproxy_env, "awf passes the provider keys to the api-proxy in its environment", _TS,
      r"(OPENAI_API_KEY|\[OPENAI_ENV\.KEY\]): config\.openaiApiKey"),
+    (agent_uses_tool_dirs, "the host user's tool folders are mounted read-write into the chroot home", _TS,
+     r"\$\{effectiveHome\}/(\.cargo|\$\{toolPath\}):/host\$\{effectiveHome\}/(\.cargo|\$\{toolPath\}):rw"),
+    (agent_writes_agent_logs, "the agent's log folder is mounted read-write at ~/.copilot/logs", _TS,
+     r":(/host)?\$\{effectiveHome\}/\.copilot/logs:rw"),
     (agent_uses_home, "an empty per-run folder is mounted as the agent's home", _TS,
      r"\$\{emptyHomeDir\}:/host\$\{effectiveHome\}:rw"),
 ]

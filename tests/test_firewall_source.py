@@ -65,5 +65,5 @@ def test_the_model_matches_the_firewall_as_built_except_where_the_code_changed(r
     its environment (src/services/squid-service.ts)."""
     doc = _check(rev, "json")
     built = doc["as_built"]
-    assert len(built["evidence"]) == 42 and built["stale"] == stale
+    assert len(built["evidence"]) == 44 and built["stale"] == stale
     assert doc["stride_per_element"]["not_considered"] == []
