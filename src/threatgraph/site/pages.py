@@ -44,7 +44,18 @@ from threatgraph.site.table import (
     badge,
     listed,
 )
-from threatgraph.vocabulary import CLAIMED, MITIGATED, STATUSES, STRIDE, shown_status, worst_status
+from threatgraph.vocabulary import (
+    CLAIMED,
+    MITIGATED,
+    OPEN_STATUSES,
+    PARTIAL,
+    RISK,
+    STATUSES,
+    STRIDE,
+    residual_risk,
+    shown_status,
+    worst_status,
+)
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
 SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
@@ -611,17 +622,38 @@ class SiteWriter:
                 "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
                 + self._legend() + "\n\n" + "\n".join(self.layout.table(Table.of(["threat", *cols], rows))))
 
+    def severity_summary(self) -> list[str]:
+        """Pairs by severity and status, mitigated split into verified and claimed (a claim is
+        never counted in the verified colour): the heat map above the detail."""
+        shown = [st for s in STATUSES for st in ((s, CLAIMED) if s == MITIGATED else (s,))]
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for p in self.a.pairs:
+            counts[(p.severity, shown_status(p.status, p.basis))] += 1
+        rows: list[list[Cell]] = [
+            [[Text(sev)], *([Mark(st, str(counts[(sev, st)]))] if counts[(sev, st)] else [Text("")] for st in shown)]
+            for sev in reversed(SEVERITY_ORDER) if any(counts[(sev, st)] for st in shown)]
+        return self.markdown(Table.of(["severity", *shown], rows))
+
+    def open_risk(self, tid: str) -> int:
+        """How much risk the threat leaves open on its worst target (for sorting rows)."""
+        return max((RISK.index(residual_risk(p.severity, p.status)) for p in self.a.pairs_of_threat(tid)
+                    if p.status in OPEN_STATUSES or p.status == PARTIAL), default=0)
+
     def matrix_by_target(self) -> str:
-        """Small layout: rows are threats, columns every flow and element they land on."""
+        """Small layout: rows are threats, most open risk first, titled; columns every flow and
+        element they land on; a severity x status summary above."""
         a = self.a
         targets = sorted({p.target.id for p in a.pairs})
         cell = {(p.threat, p.target.id): Mark(shown_status(p.status, p.basis), p.status[:1].upper(), p.reason)
                 for p in a.pairs}
-        out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n",
-               "Rows are threats, columns the flows and elements they land on. " + self._legend() + "\n",
+        out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n", "## By severity\n",
+               *self.severity_summary(), "## Threat by target\n",
+               "Rows are threats, the most risk left open first; columns the flows and elements they land on. "
+               + self._legend() + "\n",
                _row(["threat", *(self.target_link(t) for t in targets)]), _row(["---"] * (len(targets) + 1))]
-        for tid in a.catalog.threats:
-            out.append(_row([self.link("threat", tid),
+        for tid in sorted(a.catalog.threats, key=lambda t: (-self.open_risk(t), t)):
+            title = a.catalog.threats[tid].title
+            out.append(_row([self.link("threat", tid) + " " + md(title[:60] + ("…" if len(title) > 60 else "")),
                              *(Table.cell_markdown([cell[(tid, t)]], self.layout.target) if (tid, t) in cell else ""
                                for t in targets)]))
         return "\n".join(out) + "\n"
