@@ -216,6 +216,7 @@ def test_evidence_links_to_its_line_at_the_pinned_commit_and_no_page_names_a_loc
     site.write_sources(a, out, None, "wasm")
     evidence = (out / "docs" / "evidence.md").read_text()
     assert f"](<https://example.com/acme/shop/blob/{commit}/src/web.conf#L1>)" in evidence
+    assert "matched: ssl on" in evidence  # the matched line beside its link
     for page_file in (out / "docs").glob("*.md"):
         assert str(project.root) not in page_file.read_text(), page_file.name
 

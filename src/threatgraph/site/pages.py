@@ -695,9 +695,9 @@ class SiteWriter:
                f"Checked against: {md(a.source_label) if a.source_label else 'nothing (unverified: run with --source)'}.\n"]
         if a.drift:
             out.append("**Drift:** " + ", ".join(self.link("mitigation", d) for d in a.drift) + "\n")
-        out += self.markdown(Table.of(["mitigation", "declared", "result", "proves", "where"], [
+        out += self.markdown(Table.of(["mitigation", "declared", "result", "proves", "where", "detail"], [
             [[Link("mitigation", mid)], [Text(st.declared)], self.evidence_badge(r), [Text(r.proves)],
-             self.evidence_where(r)] for mid, st in a.mitigation_states.items() for r in st.evidence]))
+             self.evidence_where(r), [Text(r.detail)]] for mid, st in a.mitigation_states.items() for r in st.evidence]))
         if a.history is not None:
             h = a.history
             out.append(f"\n## History over {md_code(h.range)}\n")
