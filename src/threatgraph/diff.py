@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from typing import Any
 from threatgraph import pipeline
 from threatgraph.assess import Assessment
 from threatgraph.config import Config, Policy, load_config
-from threatgraph.errors import EnvironmentProblem, InputError, Problem
+from threatgraph.errors import InputError, Problem
+from threatgraph.gitcmd import run_git
 from threatgraph.render.escape import md, md_code, visible
 from threatgraph.rows import Row, to_json
 from threatgraph.vocabulary import EXPIRED, UNMITIGATED
@@ -100,11 +100,7 @@ class Change:
 
 
 def _git(cwd: Path, *args: str) -> bytes:
-    try:
-        # git from PATH, arguments as a list (no shell); revisions are checked and follow --end-of-options
-        proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)  # noqa: S603,S607
-    except FileNotFoundError:
-        raise EnvironmentProblem("git is not installed; diff needs it") from None
+    proc = run_git(cwd, *args, needed_by="diff")  # revisions are checked and follow --end-of-options
     if proc.returncode != 0:
         raise InputError([Problem(str(cwd), 1, 1, f"git {args[0]} failed: "
                                   + proc.stderr.decode("utf-8", "replace").strip()[:300],

@@ -11,7 +11,6 @@ changed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,11 +19,12 @@ from typing import Any
 
 from threatgraph.assess import mitigation_state
 from threatgraph.catalog.definitions import Mitigation
-from threatgraph.errors import EnvironmentProblem, InputError, Problem
+from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import EvidenceResult, Runner
 from threatgraph.evidence.glob import compile_glob
 from threatgraph.evidence.registry import KINDS
 from threatgraph.evidence.source import MAX_FILE_BYTES, SourceError, SourceTree, check_relative, in_vcs_dir
+from threatgraph.gitcmd import run_git
 
 BRITTLE_OVER = 2  # flips over a range: a real control rarely comes and goes more often
 
@@ -76,11 +76,7 @@ class History:
 
 
 def _git(repo: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False,  # noqa: S603,S607
-                              env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-    except FileNotFoundError:
-        raise EnvironmentProblem("git is not installed; history needs it") from None
+    proc = run_git(repo, *args, needed_by="history")
     if proc.returncode != 0:
         raise InputError([Problem(str(repo), 1, 1, f"git {args[0]} failed: "
                                   + proc.stderr.decode("utf-8", "replace").strip()[:300],

@@ -33,7 +33,8 @@ class Analysis:
     def __init__(self, crossings: list[Crossing], invariants: list[invariants.InvariantResult],
                  compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
                  defence_in_depth: list[depth.DepthRow], bypass: list[depth.Bypass],
-                 stride: completeness.Completeness | None = None):
+                 stride: completeness.Completeness | None = None,
+                 blocked_by: Mapping[str, frozenset[str]] | None = None):
         self.crossings = crossings
         self.invariants = invariants
         self._compute_paths = compute_paths
@@ -41,6 +42,7 @@ class Analysis:
         self.defence_in_depth = defence_in_depth
         self.bypass = bypass
         self.stride = stride if stride is not None else completeness.Completeness((), 0, 0, 1.0)
+        self.blocked_by = blocked_by or {}  # attack edge -> the full-strength controls that block it
 
     @cached_property
     def paths(self) -> list[paths.AttackPath]:
@@ -71,4 +73,5 @@ def analyse(a: Assessment, stride: Mapping[str, tuple[str, ...]] | None = None) 
     inv_results = [invariants.check(inv, a.model, now) for inv in (decl.invariants if decl else ())]
     return Analysis(crossings(a), inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
                     depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
-                    depth.bypass(a, fp), completeness.completeness(a, stride or STRIDE_PER_KIND))
+                    depth.bypass(a, fp), completeness.completeness(a, stride or STRIDE_PER_KIND),
+                    {fid: fp.blockers(fid) for fid in now.blocked})

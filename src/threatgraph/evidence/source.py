@@ -14,8 +14,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from threatgraph.errors import EnvironmentProblem
 from threatgraph.evidence.glob import GlobError, compile_glob
+from threatgraph.gitcmd import run_git
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -243,12 +243,7 @@ class GitSource(SourceTree):
         self._batch: subprocess.Popen[bytes] | None = None
 
     def _git(self, *args: str) -> str:
-        try:
-            # git from PATH, arguments as a list (no shell); revisions are checked and follow --end-of-options
-            proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False,  # noqa: S603,S607
-                                  env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-        except FileNotFoundError:
-            raise EnvironmentProblem("git is not installed; --source-ref needs it") from None
+        proc = run_git(self.repo, *args, needed_by="--source-ref")  # revisions follow --end-of-options
         if proc.returncode != 0:
             raise SourceError(f"git {args[0]} failed in {self.repo}: {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout.decode("utf-8", errors="surrogateescape")

@@ -98,13 +98,9 @@ def diagram_status(a: Assessment) -> dict[str, str]:
             out[target] = top.status
         else:
             out[target] = worst(shown_status(p.status, p.basis) for p in pairs)
-    if a.analysis is not None:
-        from threatgraph.analysis.graph import FlowPairs, traversal
-
-        fp = FlowPairs.of(a)
-        for fid in traversal(a, fp).blocked:
-            verified = any(a.mitigation_states[m].verified for m in fp.blockers(fid) if m in a.mitigation_states)
-            out[fid] = BLOCKED if verified else BLOCKED_CLAIMED
+    for fid, blockers in (a.analysis.blocked_by if a.analysis is not None else {}).items():
+        verified = any(a.mitigation_states[m].verified for m in blockers if m in a.mitigation_states)
+        out[fid] = BLOCKED if verified else BLOCKED_CLAIMED
     return out
 
 
