@@ -42,6 +42,13 @@ mcp_traffic = Data("MCP tool calls and results", classification=Classification.S
 agent_output = Data("Agent stdout and stderr", classification=Classification.SENSITIVE)
 host_files = Data("Host system files", classification=Classification.RESTRICTED,
                   description="/usr, /bin, /lib, selected /etc files, mounted read-only.")
+leaf_certs = Data("SSL-bump per-host certificates", classification=Classification.RESTRICTED,
+                  description="Certificates and keys Squid's certificate generator mints per bumped host, signed "
+                              "by the run's CA.")
+mcp_logs = Data("MCP gateway logs", classification=Classification.SENSITIVE,
+                description="Tool calls and results the gh-aw MCP gateway logs on the host.")
+preload_library = Data("one-shot-token.so", classification=Classification.PUBLIC,
+                       description="The LD_PRELOAD library that unsets token variables after their first read.")
 credential_files = Data("On-disk credentials", classification=Classification.SECRET, isCredentials=True,
                         description="~/.ssh keys, ~/.docker/config.json, ~/.npmrc, cloud CLI credentials, ...")
 
@@ -69,10 +76,17 @@ ds_workdir = Datastore("AWF work directory /tmp/awf-<ts>", inBoundary=tb_vm, dat
                        description="0700; squid.conf, docker-compose.yml (0600, secrets in clear), seccomp profile.")
 ds_ca = Datastore("SSL-bump CA store", inBoundary=tb_vm, data=[ca_key, ca_cert],
                   description="workDir/ssl on a 4 MiB host tmpfs; key 0600, mounted read-only into Squid.")
-ds_klog = Datastore("Kernel log", inBoundary=tb_vm, data=[kernel_log],
+ds_klog = Datastore("Kernel log", storesLogData=True, inBoundary=tb_vm, data=[kernel_log],
                     description="FW_DNS_QUERY / FW_BLOCKED_* lines from the host chain; not rate limited.")
-ds_squid_log = Datastore("Squid log directory", inBoundary=tb_vm, data=[squid_logs],
-                         description="access.log and cache.log; 755 and owned by proxy.")
+ds_squid_log = Datastore("Squid log directory", storesLogData=True, inBoundary=tb_vm, data=[squid_logs],
+                         description="access.log and cache.log; 755 and owned by proxy; workDir/squid-logs unless "
+                                     "--proxy-logs-dir, moved under host /tmp after the run.")
+ds_ssl_db = Datastore("Squid certificate database workDir/ssl_db", inBoundary=tb_vm, data=[leaf_certs],
+                      description="0700 under the work directory, mounted read-write into Squid at "
+                                  "/var/spool/squid_ssl_db, capped at 16 MB (ssl-bump.ts, squid-config.ts).")
+ds_host_system = Datastore("Host system folders and /etc files", inBoundary=tb_vm, data=[host_files],
+                           description="/usr, /bin, /sbin, /lib, /lib64, /opt, /sys, /dev and seven /etc entries "
+                                       "bind-mounted read-only at /host; /etc/shadow is not among them.")
 
 # --- host filesystem views and agent-writable paths --------------------------------------------
 ds_creds = Datastore("Host credential files under $HOME", inBoundary=tb_fs, data=[credential_files],
@@ -85,11 +99,17 @@ ds_host_tool_dirs = Datastore("Host tool folders under $HOME (read-write)", inBo
                               description="The runner user's own .cache, .config, .local, .cargo, .rustup, .npm, "
                                           ".copilot, .claude and .anthropic, bind-mounted read-write into the "
                                           "chroot home (docker-manager.ts at b8596445; HOME_TOOL_PATHS at f5509576).")
-ds_agent_logs = Datastore("Agent log folder workDir/agent-logs", inBoundary=tb_artifact, data=[agent_output],
+ds_agent_logs = Datastore("Agent log folder workDir/agent-logs", storesLogData=True, inBoundary=tb_artifact, data=[agent_output],
                           description="Mounted read-write at ~/.copilot/logs; read back by the host after the run.")
 ds_host_tmp = Datastore("Host /tmp (shared read-write)", inBoundary=tb_artifact,
                         description="Bind-mounted rw at /tmp and /host/tmp; a 1 MiB tmpfs hides the workDir.")
-ds_apiproxy_log = Datastore("api-proxy log directory", inBoundary=tb_artifact, data=[apiproxy_logs],
+ds_mcp_logs = Datastore("MCP gateway log folder /tmp/gh-aw/mcp-logs", storesLogData=True, inBoundary=tb_artifact, data=[mcp_logs],
+                        description="Created 0777 on the host by awf for the gateway; tmpfs overlays hide it at "
+                                    "/tmp/gh-aw/mcp-logs and /host/tmp/gh-aw/mcp-logs in the agent container.")
+ds_user_mounts = Datastore("Host paths added with --mount", inBoundary=tb_fs, data=[workspace_source],
+                           description="Whatever the workflow names with -v/--mount (host_path:container_path[:ro|rw]); "
+                                       "only the format and the host path's existence are checked.")
+ds_apiproxy_log = Datastore("api-proxy log directory", storesLogData=True, inBoundary=tb_artifact, data=[apiproxy_logs],
                             description="Forced to mode 0777; a sibling of the proxy logs under host /tmp.")
 
 # --- containers ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from .components import (
     host_resolver, host_services, kernel_log, mcp_gateway_key, mcp_stdio, mcp_traffic, oidc_request, oneshot,
     placeholder_tokens, prompts, provider_keys, rule_set, squid, squid_conf, squid_logs, workspace_source,
     credential_files, ds_chroot_home, seccomp_profile, ds_host_tool_dirs, ds_agent_logs, host_tool_state,
+    ds_ssl_db, leaf_certs, ds_host_system, ds_mcp_logs, mcp_logs, ds_user_mounts, preload_library,
 )
 
 
@@ -113,6 +114,23 @@ ca_to_agent_trust = flow(ds_ca, agent_init, "F22 CA certificate into the agent t
 ca_key_to_squid = flow(ds_ca, squid, "CA key mounted read-only into Squid", protocol="bind-mount",
                        data=[ca_key])
 
+# volumes, read-only system mounts and what is left under host /tmp
+cli_inits_ssl_db = flow(awf_cli, ds_ssl_db, "create Squid's certificate database (0700)", protocol="file")
+squid_uses_ssl_db = flow(squid, ds_ssl_db, "certificate generator stores per-host certificates", protocol="bind-mount",
+                         data=[leaf_certs])
+host_system_to_agent = flow(ds_host_system, agent, "system folders and /etc files mounted read-only at /host",
+                            protocol="bind-mount", data=[host_files])
+user_mounts_to_agent = flow(ds_user_mounts, agent, "--mount paths mounted into the agent container",
+                            protocol="bind-mount", data=[workspace_source])
+mcpgw_writes_logs = flow(ext_mcpgw, ds_mcp_logs, "the MCP gateway writes its logs under host /tmp", protocol="file",
+                         data=[mcp_logs])
+init_copies_preload = flow(agent_init, ds_host_tmp, "one-shot-token.so copied to host /tmp/awf-lib", protocol="file",
+                           data=[preload_library])
+preload_to_oneshot = flow(ds_host_tmp, oneshot, "the workload preloads the library from /tmp/awf-lib",
+                          protocol="bind-mount", data=[preload_library])
+cli_preserves_logs = flow(awf_cli, ds_host_tmp, "proxy and agent logs moved under host /tmp after the run",
+                          protocol="file", data=[squid_logs, apiproxy_logs, agent_output])
+
 # --- setup inside the agent container --------------------------------------------------------
 init_installs_ctr_rules = flow(agent_init, ctr_fw, "setup-iptables.sh installs nat/filter rules",
                                protocol="exec", data=[rule_set])
@@ -149,11 +167,15 @@ x_agent_host_services = flow(agent, host_services, "Reach other host daemons thr
                              protocol="TCP", attack=True)
 x_agent_edits_rules = flow(agent, ctr_fw, "Workload rewrites iptables or re-enables IPv6", protocol="netlink",
                            attack=True)
+x_agent_reads_mcp_logs = flow(ds_mcp_logs, agent, "Read or rewrite MCP gateway logs through host /tmp",
+                              protocol="bind-mount", data=[mcp_logs], attack=True)
+x_agent_writes_host_system = flow(agent, ds_host_system, "Write host system files through the /host mounts",
+                                  protocol="bind-mount", data=[host_files], attack=True)
 x_agent_tampers_logs = flow(agent, ds_apiproxy_log, "Workload rewrites proxy logs under host /tmp",
                             protocol="bind-mount", data=[apiproxy_logs], attack=True)
 
 
-# --- as built: the code in the firewall's source that creates each flow -------------------------
+# --- as built: the code in the firewall's source that creates each flow and element -------------------------
 # Each flow the firewall's own code creates carries evidence that it exists (checked against the
 # same source as the mitigations): when that code is gone at a later commit, the model is
 # reported stale at the flow. Attack edges, the agent's own reads of its environment and stdio
@@ -226,6 +248,33 @@ _CREATED_BY = [
      r":(/host)?\$\{effectiveHome\}/\.copilot/logs:rw"),
     (agent_uses_home, "an empty per-run folder is mounted as the agent's home", _TS,
      r"\$\{emptyHomeDir\}:/host\$\{effectiveHome\}:rw"),
+    (cli_inits_ssl_db, "awf creates the certificate database under its work directory", _TS,
+     r"path\.join\(workDir, 'ssl_db'\)"),
+    (squid_uses_ssl_db, "the certificate database is mounted read-write into Squid", _TS, r":/var/spool/squid_ssl_db:rw"),
+    (host_system_to_agent, "system folders are mounted read-only at /host", _TS,
+     r"'/usr:/host/usr:ro'|\$\{dir\}:/host\$\{dir\}:ro"),
+    (host_system_to_agent, "/etc/passwd is mounted read-only at /host", _TS, r"/etc/passwd:/host/etc/passwd:ro"),
+    (user_mounts_to_agent, "the --mount paths are added to the agent's volumes", _TS,
+     r"config\.volumeMounts\.forEach|buildCustomVolumeMounts\(config\.volumeMounts"),
+    (mcpgw_writes_logs, "awf creates the gateway's log folder in host /tmp", _TS,
+     r"const mcpLogsDir = '/tmp/gh-aw/mcp-logs'"),
+    (init_copies_preload, "the entrypoint copies one-shot-token.so into host /tmp/awf-lib", _ENTRYPOINT,
+     r"cp /usr/local/lib/one-shot-token\.so /host/tmp/awf-lib/one-shot-token\.so"),
+    (preload_to_oneshot, "the workload's LD_PRELOAD names the copy in /tmp/awf-lib", _ENTRYPOINT,
+     r'ONE_SHOT_TOKEN_LIB="/tmp/awf-lib/one-shot-token\.so"'),
+    (cli_preserves_logs, "awf moves the Squid logs under host /tmp after the run", _TS,
+     r"squid-logs-\$\{timestamp\}|destinationBaseName: 'squid-logs'"),
+    (squid_writes_log, "squid.conf writes a cache log", _TS, r"cache_log /var/log/squid/cache\.log"),
+    (ds_squid_log, "the Squid log folder is mounted read-write into Squid", _TS, r":/var/log/squid:rw"),
+    (ds_mcp_logs, "a tmpfs hides the gateway's log folder from the agent", _TS,
+     r"'/host/tmp/gh-aw/mcp-logs:rw,noexec,nosuid,size=1m'"),
 ]
-for _flow, _proves, _path, _pattern in _CREATED_BY:
-    _flow.evidence = [{"kind": "regex", "proves": _proves, "path": _path, "pattern": _pattern, "exclude": _NOT_TESTS}]
+# What the model leaves out shows up as staleness too: the firewall defines no containers beyond the three the
+# model has (names or, in later layouts, the constants that hold them; type declarations aside).
+_OTHER_CONTAINERS = (r"container_name\s*[:=](?!\s*['\"]awf-(squid|agent|api-proxy)['\"]|\s*SQUID_CONTAINER_NAME\b"
+                     r"|\s*AGENT_CONTAINER_NAME\b|\s*API_PROXY_CONTAINER_NAME\b|\s*string\b)\s*[^\s,;]+")
+dockerd.evidence = [{"kind": "regex", "proves": "the firewall starts no containers beyond Squid, the agent and the "
+                     "api-proxy", "path": _TS, "pattern": _OTHER_CONTAINERS, "exclude": _NOT_TESTS, "expect": "no_match"}]
+for _obj, _proves, _path, _pattern in _CREATED_BY:
+    _item = {"kind": "regex", "proves": _proves, "path": _path, "pattern": _pattern, "exclude": _NOT_TESTS}
+    _obj.evidence = [*(getattr(_obj, "evidence", None) or []), _item]

@@ -58,12 +58,13 @@ def test_at_f5509576_only_controls_that_really_changed_drift():
     assert _check("b8596445", "json")["drift"] == []
 
 
-@pytest.mark.parametrize("rev, stale", [("b8596445", []), ("f5509576", ["workdir_conf_to_squid"])])
+@pytest.mark.parametrize("rev, stale", [("b8596445", []), ("f5509576", ["dockerd", "workdir_conf_to_squid"])])
 def test_the_model_matches_the_firewall_as_built_except_where_the_code_changed(rev, stale):
-    """Every flow the firewall's code creates is proven at b8596445; at f5509576 exactly one is
-    stale, and for a real reason: squid.conf is no longer bind-mounted but passed to Squid in
-    its environment (src/services/squid-service.ts)."""
+    """Every element and flow the firewall's code creates is proven at b8596445; at f5509576 two
+    are stale, each for a real reason: squid.conf is no longer bind-mounted but passed to Squid
+    in its environment (src/services/squid-service.ts), and the firewall starts containers the
+    model does not have (an iptables init container, a CLI proxy, a DoH proxy, ...)."""
     doc = _check(rev, "json")
     built = doc["as_built"]
-    assert len(built["evidence"]) == 44 and built["stale"] == stale
+    assert len(built["evidence"]) == 55 and built["stale"] == stale
     assert doc["stride_per_element"]["not_considered"] == []

@@ -100,16 +100,18 @@ def _anchor(p: Anchor) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    headers: tuple[str, ...]
+    headers: tuple[Cell, ...]  # a plain string header is one Text part
     rows: tuple[tuple[Cell, ...], ...]
 
     @staticmethod
-    def of(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Table:
-        return Table(tuple(headers), tuple(tuple(tuple(c) for c in r) for r in rows))
+    def of(headers: Sequence[str | Cell], rows: Sequence[Sequence[Cell]]) -> Table:
+        heads = tuple((Text(h),) if isinstance(h, str) else tuple(h) for h in headers)
+        return Table(heads, tuple(tuple(tuple(c) for c in r) for r in rows))
 
     def markdown(self, href: Href) -> list[str]:
         """Lines of a Markdown table; links point at `.md` pages (mkdocs rewrites them)."""
-        lines = ["| " + " | ".join(md(h) for h in self.headers) + " |", "| " + " | ".join("---" for _ in self.headers) + " |"]
+        lines = ["| " + " | ".join(self.cell_markdown(h, href) for h in self.headers) + " |",
+                 "| " + " | ".join("---" for _ in self.headers) + " |"]
         lines += ["| " + " | ".join(self.cell_markdown(c, href) for c in row) + " |" for row in self.rows]
         return lines
 
@@ -135,7 +137,7 @@ class Table:
                 return badge(p.status) + (f" <em>({html_text(flat(p.note))})</em>" if p.note else "")
             return _mark(p) if isinstance(p, Mark) else _anchor(p)
 
-        head = "".join(f"<th>{html_text(h)}</th>" for h in self.headers)
+        head = "".join(f"<th>{''.join(part(p) for p in h)}</th>" for h in self.headers)
         body = "\n".join("<tr>" + "".join(f"<td>{''.join(part(p) for p in c)}</td>" for c in row) + "</tr>"
                          for row in self.rows)
         return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
