@@ -79,8 +79,9 @@ ds_ca = Datastore("SSL-bump CA store", inBoundary=tb_vm, data=[ca_key, ca_cert],
 ds_klog = Datastore("Kernel log", storesLogData=True, inBoundary=tb_vm, data=[kernel_log],
                     description="FW_DNS_QUERY / FW_BLOCKED_* lines from the host chain; not rate limited.")
 ds_squid_log = Datastore("Squid log directory", storesLogData=True, inBoundary=tb_vm, data=[squid_logs],
-                         description="access.log and cache.log; 755 and owned by proxy; workDir/squid-logs unless "
-                                     "--proxy-logs-dir, moved under host /tmp after the run.")
+                         description="access.log and cache.log in a folder awf chmods 0777 for Squid's proxy user: "
+                                     "workDir/squid-logs (hidden from the agent) unless --proxy-logs-dir names "
+                                     "another; moved under host /tmp after the run.")
 ds_ssl_db = Datastore("Squid certificate database workDir/ssl_db", inBoundary=tb_vm, data=[leaf_certs],
                       description="0700 under the work directory, mounted read-write into Squid at "
                                   "/var/spool/squid_ssl_db, capped at 16 MB (ssl-bump.ts, squid-config.ts).")
@@ -110,7 +111,9 @@ ds_user_mounts = Datastore("Host paths added with --mount", inBoundary=tb_fs, da
                            description="Whatever the workflow names with -v/--mount (host_path:container_path[:ro|rw]); "
                                        "only the format and the host path's existence are checked.")
 ds_apiproxy_log = Datastore("api-proxy log directory", storesLogData=True, inBoundary=tb_artifact, data=[apiproxy_logs],
-                            description="Forced to mode 0777; a sibling of the proxy logs under host /tmp.")
+                            description="Forced to mode 0777: workDir/api-proxy-logs (hidden from the agent) by "
+                                        "default, a sibling of --proxy-logs-dir when that is set, where a folder in "
+                                        "host /tmp is one the agent can rewrite.")
 
 # --- containers ----------------------------------------------------------------------------
 squid = Process("Squid forward proxy (awf-squid)", inBoundary=tb_egress, port=3128, protocol="HTTP",

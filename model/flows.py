@@ -248,6 +248,8 @@ _CREATED_BY = [
      r":(/host)?\$\{effectiveHome\}/\.copilot/logs:rw"),
     (agent_uses_home, "an empty per-run folder is mounted as the agent's home", _TS,
      r"\$\{emptyHomeDir\}:/host\$\{effectiveHome\}:rw"),
+    (dockerd_pulls_images, "a custom --agent-image is pulled as the base of a local build", _TS,
+     r"buildArgs\.BASE_IMAGE = agentImage"),
     (cli_inits_ssl_db, "awf creates the certificate database under its work directory", _TS,
      r"path\.join\(workDir, 'ssl_db'\)"),
     (squid_uses_ssl_db, "the certificate database is mounted read-write into Squid", _TS, r":/var/spool/squid_ssl_db:rw"),
