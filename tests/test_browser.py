@@ -78,17 +78,21 @@ def test_site_works_offline_from_files_and_asks_nothing_of_the_network(tmp_path)
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test")
-def test_diagrams_fit_the_page_and_the_legend_stays_small(tmp_path):
-    """At 1440 and 390 px, on the home page and a threat, element, flow and paths page: no
-    horizontal overflow of the page, the diagram's initial view fits the content width, and
-    the legend takes at most a quarter of the diagram."""
+def test_every_page_type_fits_and_diagrams_fit_with_a_small_legend(tmp_path):
+    """At 1440 and 390 px, on each page type (home, threat, mitigation, element, flow, matrix,
+    evidence, paths, report): no horizontal overflow of the page (wide tables scroll inside
+    their own box); where there is a diagram, its initial view fits the content width and the
+    legend takes at most a quarter of it."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]' brings Playwright")
     from threatgraph import build
     from threatgraph.config import load_config
 
     build.build_all(load_config(REPO), tmp_path / "build", use_evidence=False)
     site = tmp_path / "build" / "site"
-    pages = ["index.html", "threat-t01~u.html", "element-squid.html", "flow-agent_to_squid.html", "paths.html"]
+    pages = ["index.html", "threat-t01~u.html", "mitigation-c-agent-apparmor~u.html", "element-squid.html",
+             "flow-agent_to_squid.html", "matrix.html", "evidence.html", "paths.html", "report.html"]
+    with_diagram = {"index.html", "threat-t01~u.html", "element-squid.html", "flow-agent_to_squid.html", "paths.html",
+                    "report.html"}
     legends = 0
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -98,6 +102,10 @@ def test_diagrams_fit_the_page_and_the_legend_stays_small(tmp_path):
                 page.goto((site / name).as_uri())
                 page.wait_for_load_state("networkidle")
                 assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, (name, width)
+                page.screenshot(path=str(ARTIFACTS / f"{name.split('.')[0].replace('~', '_')}-{width}.png"))
+                assert (page.locator(".tg-diagram svg").count() > 0) == (name in with_diagram), name
+                if name not in with_diagram:
+                    continue
                 svg = page.locator(".tg-diagram svg").first
                 box = svg.bounding_box()
                 content = page.locator("article").first.bounding_box()
@@ -107,7 +115,69 @@ def test_diagrams_fit_the_page_and_the_legend_stays_small(tmp_path):
                     legends += 1
                     lbox = page.evaluate("(t) => t.parentElement.getBoundingClientRect().toJSON()", legend.element_handle())
                     assert lbox["width"] * lbox["height"] <= box["width"] * box["height"] / 4, (name, width)
-            page.screenshot(path=str(ARTIFACTS / f"threat-{width}.png"))
             page.close()
         browser.close()
-    assert legends == 2 * len(pages)  # every diagram has its legend, and each was measured
+    assert legends == 2 * len(with_diagram)  # every diagram has its legend, and each was measured
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test")
+def test_matrix_headers_and_threat_column_stay_in_view_while_it_scrolls(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]' brings Playwright")
+    from threatgraph import build
+    from threatgraph.config import load_config
+
+    build.build_all(load_config(REPO), tmp_path / "build", use_evidence=False)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto((tmp_path / "build" / "site" / "matrix.html").as_uri())
+        page.wait_for_load_state("networkidle")
+        moved = page.evaluate("""() => {
+            const box = [...document.querySelectorAll('.tg-matrix')].find(
+                m => m.scrollHeight > m.clientHeight + 100 && m.scrollWidth > m.clientWidth + 100);
+            if (!box) return null;
+            box.scrollIntoView();
+            box.scrollTop = 100; box.scrollLeft = 300;
+            const frame = box.getBoundingClientRect();
+            const head = box.querySelector('thead').getBoundingClientRect();
+            const first = box.querySelector('tbody tr:nth-child(8) td').getBoundingClientRect();
+            const later = box.querySelector('tbody tr:nth-child(8) td:nth-child(3)').getBoundingClientRect();
+            return {top: head.top - frame.top, left: first.left - frame.left, scrolled: later.left - frame.left};
+        }""")
+        page.screenshot(path=str(ARTIFACTS / "matrix-scrolled.png"))
+        browser.close()
+    assert moved is not None, "no matrix table large enough to scroll both ways"
+    assert abs(moved["top"]) <= 2 and abs(moved["left"]) <= 2  # stuck to the box's top and left edges
+    assert moved["scrolled"] < 300  # while the other cells did move
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test")
+def test_audit_report_prints_every_open_pair_on_paper(tmp_path):
+    """The report page, printed to PDF by the browser: every open pair of the assessment is a
+    row, nothing overflows the paper width, and the PDF is kept as an artifact."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]' brings Playwright")
+    from threatgraph import build, pipeline
+    from threatgraph.config import load_config
+
+    config = load_config(REPO)
+    a = pipeline.check(config, use_evidence=False)
+    open_pairs = [p for p in a.pairs if p.status in ("unmitigated", "accepted-expired", "partially-mitigated")]
+    build.build_all(config, tmp_path / "build", use_evidence=False)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi
+        page.goto((tmp_path / "build" / "site" / "report.html").as_uri())
+        page.wait_for_load_state("networkidle")
+        page.emulate_media(media="print")
+        rows = page.evaluate("""() => {
+            const h = [...document.querySelectorAll('h2')].find(e => e.textContent.startsWith('Open pairs'));
+            let n = h.nextElementSibling; while (n && !n.querySelector('table') && n.tagName !== 'TABLE') n = n.nextElementSibling;
+            return n.querySelectorAll('tbody tr').length;
+        }""")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 794 + 1
+        pdf = page.pdf(path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=True)
+        browser.close()
+    assert rows == len(open_pairs) > 0
+    assert pdf.startswith(b"%PDF") and 1 < pdf.count(b"/Type /Page") < 80

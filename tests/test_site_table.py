@@ -65,3 +65,53 @@ def test_small_and_large_layouts_list_the_same_pairs():
     small_mits = re.findall(r"\[([A-Z0-9-]+)\]\(mitigation-[^)]+\) \\\((\w[\w-]*)\\\)", small_page)
     large_mits = re.findall(r">([A-Z0-9-]+)</a> \((\w[\w-]*)\)", fragment)
     assert small_mits and small_mits == large_mits
+
+
+def test_a_grouped_wrapped_table_spans_every_column_and_escapes_its_groups():
+    t = Table.of(["threat", [Link("flow", "f1")], [Link("flow", "f2")], "x"], [[[Text("a")], [], [], []]],
+                 groups=[("", 1), (HOSTILE, 2), ("other", 1)])
+    out = t.html(href, "tg-matrix")
+    assert out.startswith('<div class="tg-matrix">') and '<table class="tg-grid">' in out
+    spans = [int(n) for n in re.findall(r'<th colspan="(\d+)"', out)]
+    assert sum(spans) == len(t.headers) == 4
+    assert "<script>" not in out and "x &lt;script&gt;" in out
+    assert 'href="flow-f1.html"' in out  # a header can be a link
+    assert "<div" not in t.html(href) and "<table>" in t.html(href)  # unwrapped, unchanged
+
+
+def _matrix_cells(fragments: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(threat, target, letter) for every coloured cell of the matrix tables, read back from HTML."""
+    out = []
+    for frag in fragments.values():
+        if "tg-matrix" not in frag:
+            continue
+        head = re.findall(r'<th><a href="(?:element|flow|boundary)-([^".]+)\.html"', frag)
+        for row in re.findall(r"<tr>(.*?)</tr>", frag.split("</thead>", 1)[1], re.S):
+            cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+            tid = re.search(r">([^<]+)</a>", cells[0]).group(1)
+            for target, c in zip(head, cells[1:], strict=True):
+                m = re.search(r'class="tg-cell [^"]+"[^>]*>(\w)<', c)
+                if m:
+                    out.append((tid, html.unescape(target), m.group(1)))
+    return out
+
+
+def test_the_matrix_shows_every_pair_once_and_its_heat_map_adds_up():
+    """Oracle: the assessment's own pairs. Every pair is one cell of the table of its threat's
+    first STRIDE category, with its status's letter; the boundary x STRIDE heat map counts each
+    pair once per category of its threat, and its open counts are the open pairs."""
+    from tests.conftest import REPO
+    from threatgraph.render.pages import slug
+
+    a = pipeline.check(load_config(REPO), use_evidence=False)
+    w = pages.SiteWriter(a, lambda n, s: "", large=False)
+    text = w.matrix_by_target()
+    got = sorted(_matrix_cells(w.fragments))
+    want = sorted((p.threat, slug(p.target.id), p.status[:1].upper()) for p in a.pairs)
+    assert got == want and len(got) == len(a.pairs)
+    heat = text.split("## By boundary and STRIDE category", 1)[1].split("## Threat by target", 1)[0]
+    counted = [(int(o), int(n)) for o, n in re.findall(r'class="tg-cell [^"]+" title="[^"]*">(\d+)/(\d+)<', heat)]
+    total = sum(len(a.catalog.threats[p.threat].stride) for p in a.pairs)
+    opened = sum(len(a.catalog.threats[p.threat].stride) for p in a.pairs
+                 if p.status in ("unmitigated", "accepted-expired", "partially-mitigated"))
+    assert sum(n for _, n in counted) == total and sum(o for o, _ in counted) == opened

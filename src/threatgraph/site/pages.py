@@ -18,6 +18,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import groupby
 from urllib.parse import quote
 
 from threatgraph.analysis.completeness import Cell as StrideCell
@@ -27,7 +28,7 @@ from threatgraph.history import utc_day
 from threatgraph.render import dot
 from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
-from threatgraph.render.text import coverage_sentence, stride_sentence
+from threatgraph.render.text import as_built_sentence, coverage_sentence, stride_sentence
 from threatgraph.site.embed import fragment_placeholder, placeholder
 from threatgraph.site.table import (
     Anchor,
@@ -76,6 +77,10 @@ def _front(title: str, wide: bool = False, searchable: bool = True) -> str:
     return f"---\ntitle: {json.dumps(plain_title(title), ensure_ascii=False)}\n{hide}{search}---\n\n"
 
 
+def _short(title: str, width: int = 60) -> str:
+    return title[:width] + ("…" if len(title) > width else "")
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -104,6 +109,13 @@ class Layout:
 
     def table(self, t: Table) -> list[str]:
         return [*t.markdown(self.target), ""]
+
+    def fragment(self, t: Table, cls: str = "") -> list[str]:
+        """A table written as HTML after Markdown has run: large tables, and matrices (whose
+        sticky headers need a class Markdown cannot give)."""
+        name = f"t{len(self.fragments) + 1}"
+        self.fragments[name] = t.html(self.target, cls)
+        return [fragment_placeholder(name), ""]
 
     def detail_pages(self, w: SiteWriter) -> dict[str, str]:
         raise NotImplementedError
@@ -149,9 +161,7 @@ class LargeLayout(Layout):
 
     def table(self, t: Table) -> list[str]:
         """A large generated table, kept out of Markdown: a placeholder now, HTML after rendering."""
-        name = f"t{len(self.fragments) + 1}"
-        self.fragments[name] = t.html(self.target)
-        return [fragment_placeholder(name), ""]
+        return self.fragment(t)
 
     def detail_pages(self, w: SiteWriter) -> dict[str, str]:
         pages = {}
@@ -261,6 +271,7 @@ class SiteWriter:
         pages["stride.md"] = self.stride()
         pages["evidence.md"] = self.evidence()
         pages["decisions.md"] = self.decisions()
+        pages["report.md"] = self.report()
         pages["data.md"] = self.data()
         pages["paths.md"] = self.paths()
         return pages
@@ -286,20 +297,39 @@ class SiteWriter:
             out.append('!!! warning "Nothing on this site was verified against the source"\n'
                        "    Every mitigated pair rests on the catalog's declarations alone (shown as *claimed*). "
                        "Build with `--source` (and `--source-ref`) to check each mitigation's evidence.\n")
-        out += [_row(["status", "pairs"]), _row(["---", "---:"])]
-        for st in STATUSES:  # mitigated pairs split by what they rest on: a claim is never shown as proof
-            if st == MITIGATED:
-                out.append(_row([_status(MITIGATED) + " verified", str(s["mitigated_verified"])]))
-                out.append(_row([_status(CLAIMED) + " claimed only", str(s["mitigated_claimed"])]))
-            else:
-                out.append(_row([_status(st), str(s[SUMMARY_KEY[st]])]))
-        out.append("")
+        out += self.status_counts()
         out.append(f"{len(m.elements)} [elements](elements.md) · {len(m.flows)} [flows](flows.md) · "
                    f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
                    f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
                    f"[attack paths](paths.md) · [STRIDE per element](stride.md) · [evidence](evidence.md) · "
                    f"[decisions](decisions.md)\n")
+        out.append("[Audit report](report.md): the verdict, every open pair, the decisions and this diagram on "
+                   "one printable page.\n")
         out.append("## Data-flow diagram\n")
+        out.append(self.overview_figure())
+        if a.violations:
+            out.append("## Policy violations\n")
+            out += [f"- {md(v)}" for v in a.violations[:200]]
+            if len(a.violations) > 200:
+                out.append(f"- ... and {len(a.violations) - 200} more (see the reports)")
+            out.append("")
+        return "\n".join(out)
+
+    def status_counts(self) -> list[str]:
+        """Pairs by status, mitigated split by what it rests on: a claim is never shown as proof."""
+        s = self.a.summary
+        out = [_row(["status", "pairs"]), _row(["---", "---:"])]
+        for st in STATUSES:
+            if st == MITIGATED:
+                out.append(_row([_status(MITIGATED) + " verified", str(s["mitigated_verified"])]))
+                out.append(_row([_status(CLAIMED) + " claimed only", str(s["mitigated_claimed"])]))
+            else:
+                out.append(_row([_status(st), str(s[SUMMARY_KEY[st]])]))
+        return [*out, ""]
+
+    def overview_figure(self) -> str:
+        a = self.a
+        out = []
         if self.layout.large:
             omitted = dot.summary_omitted(a)
             out.append("Each top-level boundary is drawn as one node (open its page for its inside); edges count the "
@@ -308,13 +338,57 @@ class SiteWriter:
             out.append(self.figure("overview", dot.summary(a, self.ctx)))
         else:
             out.append(self.figure("overview", dot.dfd(a, collapse_over=25, name="overview", ctx=self.ctx)))
-        if a.violations:
-            out.append("## Policy violations\n")
-            out += [f"- {md(v)}" for v in a.violations[:200]]
-            if len(a.violations) > 200:
-                out.append(f"- ... and {len(a.violations) - 200} more (see the reports)")
-            out.append("")
         return "\n".join(out)
+
+    def report(self) -> str:
+        """One printable page an auditor can file: the verdict and what it rests on, coverage by
+        severity and STRIDE, every open pair with its reason, the decisions and their expiries,
+        what drifted, and the overview diagram. Print it (or save it as PDF) from the browser."""
+        from threatgraph import __version__
+
+        a, m = self.a, self.a.model
+        verdict = "passed" if a.passed else f"failed ({len(a.violations)} violations)"
+        source = (f"Evidence checked against {md(a.source_label)}" if a.source_label else
+                  "**Unverified**: no source was given, so every mitigated pair is a claim")
+        out = [_front(f"Audit report: {m.name}"), f"# Audit report: {md(m.name)}\n",
+               f"{source}; threatgraph {__version__}. **Policy {verdict}.**\n",
+               "## Summary\n",
+               f"- {md(coverage_sentence(a))}", f"- {md(stride_sentence(a))}", f"- {md(as_built_sentence(a))}",
+               f"- {len(a.drift)} mitigations drifted (declared, but their evidence no longer holds)" if a.drift else
+               "- no mitigation drifted", "", *self.status_counts(),
+               "## Coverage by severity\n", *self.severity_summary(),
+               "## Coverage by STRIDE category\n", *self.stride_summary()]
+        open_pairs = sorted((p for p in a.pairs if p.status in OPEN_STATUSES or p.status == PARTIAL),
+                            key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
+        out.append(f"## Open pairs ({len(open_pairs)})\n")
+        out.append("Unmitigated, expired and partially mitigated pairs, the most residual risk first, each with why "
+                   "it has its status.\n" if open_pairs else "None.\n")
+        if open_pairs:
+            out += self.layout.table(Table.of(["threat", "target", "severity", "status", "why"], [
+                [[Link("threat", p.threat), Text(" " + _short(a.catalog.threats[p.threat].title))], [self.to(p.target.id)],
+                 [Text(p.severity)], [Badge(p.status)], [Text(p.reason)]] for p in open_pairs]))
+        out.append(f"## Decisions ({len(a.catalog.decisions)})\n")
+        out += self.decision_rows() if a.catalog.decisions else ["No decisions recorded.\n"]
+        if a.drift or a.stale:
+            out.append("## Drift and stale model\n")
+            out += [f"- mitigation {self.link('mitigation', d)} is declared but its evidence no longer holds" for d in a.drift]
+            out += [f"- {self.target_link(t)} no longer exists as modelled in the source" for t in a.stale]
+            out.append("")
+        out += ["## Data-flow diagram\n", self.overview_figure()]
+        return "\n".join(out) + "\n"
+
+    def stride_summary(self) -> list[str]:
+        """Pairs by STRIDE category (a pair counts under each of its threat's categories) and status."""
+        shown = [st for s in STATUSES for st in ((s, CLAIMED) if s == MITIGATED else (s,))]
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for p in self.a.pairs:
+            for category in self.a.catalog.threats[p.threat].stride:
+                counts[(category, shown_status(p.status, p.basis))] += 1
+        rows: list[list[Cell]] = [
+            [[Text(c.replace("_", " "))], *([Mark(st, str(counts[(c, st)]))] if counts[(c, st)] else [Text("")]
+                                            for st in shown)]
+            for c in STRIDE if any(counts[(c, st)] for st in shown)]
+        return self.markdown(Table.of(["STRIDE category", *shown], rows))
 
     def pairs_table(self, pairs: list[Pair], by: str) -> list[str]:
         a = self.a
@@ -601,26 +675,65 @@ class SiteWriter:
     def _legend(self) -> str:
         return " · ".join(_status(s) for s in STATUSES)
 
+    def zone_of(self, target_id: str) -> str:
+        """The boundary a target sits in: an element's innermost, a flow's source's, a boundary
+        itself; OUTSIDE for the rest."""
+        m = self.a.model
+        f = m.flows.get(target_id)
+        e = m.elements.get(f.source if f else target_id)
+        if e is not None:
+            return e.boundaries[0] if e.boundaries else OUTSIDE
+        return target_id if target_id in m.boundaries else OUTSIDE
+
     def matrix_by_boundary(self) -> str:
         """Large layout: rows are threats, columns the boundaries their targets sit in."""
         a = self.a
-        zone = {}
-        for p in a.pairs:
-            node = a.model.node(p.target.id)
-            f = a.model.flows.get(p.target.id)
-            e = a.model.elements.get(f.source if f else p.target.id)
-            zone[(p.threat, p.target.id)] = (e.boundaries[0] if e and e.boundaries else
-                                             (p.target.id if node is not None and node.kind == "boundary" else OUTSIDE))
-        cols = sorted(set(zone.values()))
+        cols = sorted({self.zone_of(p.target.id) for p in a.pairs})
         statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
         for p in a.pairs:
-            statuses[(p.threat, zone[(p.threat, p.target.id)])].append(shown_status(p.status, p.basis))
+            statuses[(p.threat, self.zone_of(p.target.id))].append(shown_status(p.status, p.basis))
         rows: list[list[Cell]] = [[[Link("threat", tid)], *([Mark(worst_status(statuses[(tid, b)]), str(len(statuses[(tid, b)])))]
                                            if (tid, b) in statuses else [] for b in cols)]
-                for tid in a.catalog.threats]
+                for tid in sorted(a.catalog.threats, key=lambda t: (-self.open_risk(t), t))]
         return (_front("Coverage matrix", wide=True, searchable=False) + "# Coverage matrix\n\n"
-                "Rows are threats, columns the boundaries their targets sit in (count and least covered status). "
-                + self._legend() + "\n\n" + "\n".join(self.layout.table(Table.of(["threat", *cols], rows))))
+                + "\n".join(self.summaries()) + "## Threat by boundary\n\n"
+                "Rows are threats, the most risk left open first; columns the boundaries their targets sit in "
+                "(count and least covered status). " + self._legend() + "\n\n"
+                + "\n".join(self.layout.fragment(Table.of(["threat", *cols], rows), "tg-matrix")))
+
+    def summaries(self) -> list[str]:
+        """The two heat maps above either matrix, and where the STRIDE-per-element grid is."""
+        return ["## By severity\n", *self.severity_summary(), "## By boundary and STRIDE category\n",
+                "Open pairs (unmitigated, expired or partial) of all pairs, by the boundary the target sits in and "
+                "the threat's categories, coloured by the least covered status. Which categories were considered "
+                "at all, element by element, is on [STRIDE per element](stride.md).\n", *self.boundary_stride()]
+
+    def boundary_stride(self) -> list[str]:
+        """Boundary x STRIDE heat map: where the open risk concentrates."""
+        cells: dict[tuple[str, str], list[tuple[str, bool]]] = defaultdict(list)
+        for p in self.a.pairs:
+            shown = shown_status(p.status, p.basis)
+            for category in self.a.catalog.threats[p.threat].stride:
+                cells[(self.zone_of(p.target.id), category)].append((shown, p.status in OPEN_STATUSES or p.status == PARTIAL))
+        zones = sorted({z for z, _ in cells}, key=lambda z: (z == OUTSIDE, z))
+
+        def cell(zone: str, category: str) -> Cell:
+            pairs = cells.get((zone, category))
+            if not pairs:
+                return [Text("")]
+            opened = sum(o for _, o in pairs)
+            return [Mark(worst_status(s for s, _ in pairs), f"{opened}/{len(pairs)}",
+                         f"{opened} open of {len(pairs)} pairs")]
+
+        rows: list[list[Cell]] = [[[self.zone_label(z)], *(cell(z, c) for c in STRIDE)] for z in zones]
+        return self.markdown(Table.of(["boundary", *(c.replace("_", " ") for c in STRIDE)], rows))
+
+    def zone_name(self, zone: str) -> str:
+        b = self.a.model.boundaries.get(zone)
+        return b.name if b is not None else "outside every boundary"
+
+    def zone_label(self, zone: str) -> Part:
+        return Link("boundary", zone, self.zone_name(zone)) if zone in self.a.model.boundaries else Text(self.zone_name(zone))
 
     def severity_summary(self) -> list[str]:
         """Pairs by severity and status, mitigated split into verified and claimed (a claim is
@@ -640,22 +753,33 @@ class SiteWriter:
                     if p.status in OPEN_STATUSES or p.status == PARTIAL), default=0)
 
     def matrix_by_target(self) -> str:
-        """Small layout: rows are threats, most open risk first, titled; columns every flow and
-        element they land on; a severity x status summary above."""
+        """Small layout: the heat maps, then one table per STRIDE category (a threat under its
+        first): rows are threats, titled, the most open risk first; columns the targets that
+        category's threats land on, grouped by boundary; headers stick while the table scrolls."""
         a = self.a
-        targets = sorted({p.target.id for p in a.pairs})
         cell = {(p.threat, p.target.id): Mark(shown_status(p.status, p.basis), p.status[:1].upper(), p.reason)
                 for p in a.pairs}
-        out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n", "## By severity\n",
-               *self.severity_summary(), "## Threat by target\n",
-               "Rows are threats, the most risk left open first; columns the flows and elements they land on. "
-               + self._legend() + "\n",
-               _row(["threat", *(self.target_link(t) for t in targets)]), _row(["---"] * (len(targets) + 1))]
-        for tid in sorted(a.catalog.threats, key=lambda t: (-self.open_risk(t), t)):
-            title = a.catalog.threats[tid].title
-            out.append(_row([self.link("threat", tid) + " " + md(title[:60] + ("…" if len(title) > 60 else "")),
-                             *(Table.cell_markdown([cell[(tid, t)]], self.layout.target) if (tid, t) in cell else ""
-                               for t in targets)]))
+        by_category: dict[str, list[str]] = defaultdict(list)
+        for tid, t in a.catalog.threats.items():
+            by_category[t.stride[0] if t.stride else "unclassified"].append(tid)
+        out = [_front("Coverage matrix", wide=True), "# Coverage matrix\n", *self.summaries(),
+               "## Threat by target\n",
+               "One table per STRIDE category (a threat under its first). Rows are threats, the most risk left "
+               "open first; columns the flows and elements they land on, grouped by boundary. "
+               + self._legend() + "\n"]
+        for category in (*STRIDE, "unclassified"):
+            tids = sorted(by_category.get(category, []), key=lambda t: (-self.open_risk(t), t))
+            if not tids:
+                continue
+            targets = sorted({p.target.id for t in tids for p in a.pairs_of_threat(t)},
+                             key=lambda t: (self.zone_of(t) == OUTSIDE, self.zone_of(t), t))
+            rows: list[list[Cell]] = [
+                [[Link("threat", tid), Text(" " + _short(a.catalog.threats[tid].title))],
+                 *([cell[(tid, t)]] if (tid, t) in cell else [] for t in targets)] for tid in tids]
+            groups = [("", 1)] + [(self.zone_name(z), len(list(ts))) for z, ts in groupby(targets, key=self.zone_of)]
+            out.append(f"### {category.replace('_', ' ').capitalize()} ({len(tids)} threats)\n")
+            out += self.layout.fragment(Table.of(["threat", *([self.to(t)] for t in targets)], rows, groups),
+                                        "tg-matrix")
         return "\n".join(out) + "\n"
 
     def stride(self) -> str:
@@ -719,15 +843,19 @@ class SiteWriter:
 
     def decisions(self) -> str:
         a = self.a
-        out = [_front("Decisions"), "# Decisions\n",
-               _row(["threat", "targets", "decision", "owner", "expires", "justification"]), _row(["---"] * 6)]
+        out = [_front("Decisions"), "# Decisions\n", *self.decision_rows()]
+        if not a.catalog.decisions:
+            out.append("\nNo decisions recorded.")
+        return "\n".join(out) + "\n"
+
+    def decision_rows(self) -> list[str]:
+        a = self.a
+        out = [_row(["threat", "targets", "decision", "owner", "expires", "justification"]), _row(["---"] * 6)]
         for n, d in enumerate(a.catalog.decisions):
             exp = (d.expires.isoformat() if d.expires else "") + (" ⏰ **expired**" if n in a.expired_decisions else "")
             out.append(_row([self.link("threat", d.threat), ", ".join(md_code(t) for t in d.targets), d.decision,
                              md(d.owner or ""), exp, md(d.justification)]))
-        if not a.catalog.decisions:
-            out.append("\nNo decisions recorded.")
-        return "\n".join(out) + "\n"
+        return [*out, ""]
 
     def data(self) -> str:
         m = self.a.model

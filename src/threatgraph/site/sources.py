@@ -34,6 +34,25 @@ CSS = """\
 .tg-accepted { background: #dde9f7; border-color: #2e6da4; color: #21618c; }
 .tg-false-positive, .tg-unverified, .tg-none, .tg-gap-confirmed { background: #eeeeee; border-color: #7f8c8d; color: #515a5a; }
 .tg-gap-closed { background: #fff1d6; border-color: #d68910; color: #9c640c; }
+.tg-matrix { overflow: auto; max-height: 80vh; margin: .6em 0 1.6em; border: 1px solid #e0e0e0; border-radius: 4px; }
+.tg-matrix table { border-collapse: separate; border-spacing: 0; font-size: .68rem; margin: 0; }
+.tg-matrix th, .tg-matrix td { padding: .25em .45em; border-bottom: 1px solid #eeeeee; white-space: nowrap;
+  text-align: left; background: var(--md-default-bg-color, #ffffff); }
+.tg-matrix thead { position: sticky; top: 0; z-index: 2; }
+.tg-matrix thead th { border-bottom: 2px solid #cccccc; vertical-align: bottom; }
+.tg-matrix th.tg-group { border-left: 1px solid #cccccc; border-bottom: 1px solid #cccccc; font-weight: normal; color: #555555; }
+.tg-matrix td:first-child, .tg-matrix th:first-child { position: sticky; left: 0; z-index: 1; max-width: 22rem;
+  overflow: hidden; text-overflow: ellipsis; border-right: 1px solid #cccccc; }
+.tg-matrix thead th:first-child { z-index: 3; }
+@media print {
+  .tg-diagram { max-height: none; overflow: visible; border: none; break-inside: avoid; }
+  .md-typeset h2 { break-after: avoid; }
+  .md-typeset tr { break-inside: avoid; }
+  .md-typeset table:not([class]) { font-size: .6rem; }
+  .md-typeset table:not([class]) th, .md-typeset table:not([class]) td { padding: .25em .5em; }
+  .tg-matrix { max-height: none; overflow: visible; border: none; }
+  .tg-matrix thead, .tg-matrix td:first-child, .tg-matrix th:first-child { position: static; }
+}
 """
 DEFAULT_CONFIG: dict[str, Any] = {
     "theme": {"name": "material", "features": ["navigation.sections", "navigation.top", "search.highlight"]},
@@ -41,7 +60,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mitigations.md"},
        {"Coverage matrix": "matrix.md"}, {"STRIDE per element": "stride.md"}, {"Attack paths": "paths.md"},
-       {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"},
+       {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"}, {"Audit report": "report.md"},
        {"Model": [{"Elements": "elements.md"}, {"Flows": "flows.md"}, {"Boundaries": "boundaries.md"},
                   {"Data": "data.md"}]}]
 

@@ -102,11 +102,13 @@ def _anchor(p: Anchor) -> str:
 class Table:
     headers: tuple[Cell, ...]  # a plain string header is one Text part
     rows: tuple[tuple[Cell, ...], ...]
+    groups: tuple[tuple[str, int], ...] = ()  # a header row above: (label, columns spanned), HTML only
 
     @staticmethod
-    def of(headers: Sequence[str | Cell], rows: Sequence[Sequence[Cell]]) -> Table:
+    def of(headers: Sequence[str | Cell], rows: Sequence[Sequence[Cell]],
+           groups: Sequence[tuple[str, int]] = ()) -> Table:
         heads = tuple((Text(h),) if isinstance(h, str) else tuple(h) for h in headers)
-        return Table(heads, tuple(tuple(tuple(c) for c in r) for r in rows))
+        return Table(heads, tuple(tuple(tuple(c) for c in r) for r in rows), tuple(groups))
 
     def markdown(self, href: Href) -> list[str]:
         """Lines of a Markdown table; links point at `.md` pages (mkdocs rewrites them)."""
@@ -119,8 +121,9 @@ class Table:
     def cell_markdown(cell: Cell, href: Href) -> str:
         return "".join(_md_part(p, href) for p in cell)
 
-    def html(self, href: Href) -> str:
-        """An HTML table (for the large layout's fragments); every text escaped for HTML."""
+    def html(self, href: Href, cls: str = "") -> str:
+        """An HTML table (a fragment injected after Markdown), wrapped in a `div` of class
+        `cls` when one is given; every text escaped for HTML."""
         def part(p: Part) -> str:
             if isinstance(p, Text):
                 return html_text(flat(p.text))
@@ -138,9 +141,15 @@ class Table:
             return _mark(p) if isinstance(p, Mark) else _anchor(p)
 
         head = "".join(f"<th>{''.join(part(p) for p in h)}</th>" for h in self.headers)
+        if self.groups:
+            spans = "".join(f'<th colspan="{n}" class="tg-group">{html_text(flat(label))}</th>' for label, n in self.groups)
+            head = f"{spans}</tr>\n<tr>{head}"
         body = "\n".join("<tr>" + "".join(f"<td>{''.join(part(p) for p in c)}</td>" for c in row) + "</tr>"
                          for row in self.rows)
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
+        # a wrapped table carries a class too, so the theme's styles for plain tables leave it alone
+        opening = '<table class="tg-grid">' if cls else "<table>"
+        table = f"{opening}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
+        return f'<div class="{html_text(cls)}">\n{table}</div>\n' if cls else table
 
 
 
