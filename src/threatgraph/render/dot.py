@@ -67,6 +67,7 @@ SHAPES = {"process": "ellipse", "set_of_processes": "doublecircle", "lambda": "e
           "datastore": "cylinder", "external_entity": "box", "actor": "box", "server": "box3d",
           "agent": "ellipse", "llm": "ellipse", "asset": "box", "element": "box"}
 FADED = ("#f7f7f7", "#c8c8c8")
+HUB_FLOWS = 12  # an element with more flows than this is a hub: threat diagrams do not expand its neighbours
 
 
 def _text(value: object) -> graphviz.quoting.NoHtml:
@@ -148,20 +149,23 @@ def neighbourhood(a: Assessment, node_ids: Iterable[str], ctx: Context | None = 
 
 
 def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_model_under: int = 0) -> Focus:
-    """The threat's targets highlighted among what matters around them: their ends, their
-    neighbours (for a few targets) and the boundaries they sit in, not the whole model greyed,
-    so the diagram stays readable in the page (`whole_model_under` keeps the whole model for
-    models up to that many elements)."""
+    """The threat's targets highlighted among what matters around them: the targets and the
+    ends of target flows, their neighbours (for a few targets, and never a hub's, whose dozens
+    of flows would bury the targets: its own page draws them) and the boundaries they sit in;
+    not the whole model greyed (`whole_model_under` keeps it for models up to that size)."""
     m = a.model
+    ctx = ctx or Context(a)
     targets = frozenset(p.target.id for p in a.pairs_of_threat(tid))
     ends = {e for t in targets if t in m.flows for e in (m.flows[t].source, m.flows[t].sink)}
     highlight = targets | frozenset(ends)
     if len(m.elements) <= whole_model_under:
         return Focus(None, highlight, f"Threat {tid}")
-    nodes = {t for t in highlight if t in m.elements} | {e for t in targets if t in m.boundaries
-                                                          for e in (ctx or Context(a)).members.get(t, [])}
+    elements = {t for t in targets if t in m.elements} | {e for t in targets if t in m.boundaries
+                                                          for e in ctx.members.get(t, [])}
+    nodes = elements | ends
     if len(nodes) <= 15:
-        return Focus(neighbourhood(a, nodes, ctx) | highlight, highlight, f"Threat {tid}")
+        expand = {e for e in nodes if len(ctx.flows_of.get(e, ())) <= HUB_FLOWS}
+        return Focus(neighbourhood(a, expand, ctx) | nodes | highlight, highlight, f"Threat {tid}")
     return Focus(frozenset(nodes) | targets, highlight, f"Threat {tid}")
 
 
@@ -350,21 +354,19 @@ class _Dfd:
                         URL=f"{LINK}{self.ctx.href('flow', fid)}", tooltip=_text(f"{f.name} ({fid})"), id=f"edge-{drawn}")
 
     def add_legend(self) -> None:
-        """One compact row (invisible edges keep it in line), so it never outgrows the diagram."""
+        """One column: every entry in one rank, so the legend adds no rank to the layout. A row
+        of nodes kept in line by invisible edges takes a rank per entry, and in a left-to-right
+        layout each rank spans the whole diagram: a star-shaped neighbourhood two ranks deep was
+        stretched ten ranks wide and shrunk to fit. (One node holding an HTML table would be
+        neater, but the embedded renderer has no HTML labels.)"""
         with self.g.subgraph(name="cluster_legend") as leg:
             leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555", fontsize="8")
-            names = []
-            for i, (st, text) in enumerate(LEGEND):
+            leg.node("legend_b", label="- - -\u25c7 attack edge", shape="plaintext", fontsize="7", style="",
+                     height="0.2")
+            for i, (st, text) in reversed(list(enumerate(LEGEND))):  # dot stacks a rank bottom-up: worst on top
                 fill, line = PALETTE[st]
                 leg.node(f"legend{i}", label=text, shape="box", fillcolor=fill, color=line, fontsize="7",
                          height="0.2", margin="0.04,0.02")
-                names.append(f"legend{i}")
-            leg.node("legend_a", label="", shape="point", width="0.05")
-            leg.node("legend_b", label="attack edge", shape="plaintext", fontsize="7", style="")
-            leg.edge("legend_a", "legend_b", style="dashed", arrowhead="odiamond")
-            for u, v in zip([*names, "legend_a"], [*names[1:], "legend_a"], strict=False):
-                if u != v:
-                    leg.edge(u, v, style="invis")
 
 
 def summary_omitted(a: Assessment, max_edges: int = SUMMARY_EDGES) -> int:
