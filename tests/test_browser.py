@@ -1,6 +1,10 @@
 """Open the built firewall site in headless Chromium, as a reviewer would."""
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +185,38 @@ def test_audit_report_prints_every_open_pair_on_paper(tmp_path):
         browser.close()
     assert rows == len(open_pairs) > 0
     assert pdf.startswith(b"%PDF") and 1 < pdf.count(b"/Type /Page") < 80
+
+
+FIREWALL = os.environ.get("THREATGRAPH_FIREWALL_REPO")
+
+
+def _git_dir(repo: str) -> str:
+    """A clone's git directory, or a bare mirror itself."""
+    return str(Path(repo) / ".git") if (Path(repo) / ".git").exists() else repo
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test")
+@pytest.mark.skipif(not FIREWALL, reason="set THREATGRAPH_FIREWALL_REPO to a clone of github/gh-aw-firewall")
+def test_every_evidence_link_points_at_the_pinned_commit(tmp_path):
+    """Built with evidence against b8596445: every link out of the evidence page names the full
+    commit the evidence was read at, and clicking one is a request for exactly that URL."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]' brings Playwright")
+    commit = subprocess.run(["git", "--git-dir", _git_dir(FIREWALL), "rev-parse", "b8596445^{commit}"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    r = subprocess.run([sys.executable, "-m", "threatgraph", "build", "--source", FIREWALL, "--source-ref", commit,
+                        "--out", str(tmp_path / "build")], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.route("https://**", lambda route: route.fulfill(status=200, body="ok"))  # nothing leaves the machine
+        page.goto((tmp_path / "build" / "site" / "evidence.html").as_uri())
+        links = page.evaluate("[...document.querySelectorAll('article a[href^=\"https://github.com/\"]')].map(a => a.href)")
+        with page.expect_request(lambda r: r.url.startswith("https://github.com/")) as clicked:
+            page.locator("article a[href^='https://github.com/']").first.click()
+        requested = clicked.value.url
+        browser.close()
+    assert len(links) > 50
+    assert all(f"/blob/{commit}/" in u for u in links), [u for u in links if commit not in u][:3]
+    assert requested == links[0].split("#")[0]  # the fragment (#L<line>) stays in the browser
