@@ -77,6 +77,9 @@ def _front(title: str, wide: bool = False, searchable: bool = True) -> str:
     return f"---\ntitle: {json.dumps(plain_title(title), ensure_ascii=False)}\n{hide}{search}---\n\n"
 
 
+HOME_OPEN = 10  # open pairs listed on the home page
+
+
 def _short(title: str, width: int = 60) -> str:
     return title[:width] + ("…" if len(title) > width else "")
 
@@ -303,7 +306,13 @@ class SiteWriter:
                    f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
                    f"[attack paths](paths.md) · [STRIDE per element](stride.md) · [evidence](evidence.md) · "
                    f"[decisions](decisions.md)\n")
-        out.append("[Audit report](report.md): the verdict, every open pair, the decisions and this diagram on "
+        open_pairs = self.open_pairs()
+        if open_pairs:
+            out.append(f"## Most risk left open\n\nThe {min(len(open_pairs), HOME_OPEN)} of {len(open_pairs)} open pairs "
+                       "with the most residual risk; each threat's page shows the controls and where their evidence "
+                       "holds in the source.\n")
+            out += self.open_pairs_table(open_pairs[:HOME_OPEN])
+        out.append("[Audit report](report.md): the verdict, every open pair, the decisions and the diagram on "
                    "one printable page.\n")
         out.append("## Data-flow diagram\n")
         out.append(self.overview_figure())
@@ -358,15 +367,12 @@ class SiteWriter:
                "- no mitigation drifted", "", *self.status_counts(),
                "## Coverage by severity\n", *self.severity_summary(),
                "## Coverage by STRIDE category\n", *self.stride_summary()]
-        open_pairs = sorted((p for p in a.pairs if p.status in OPEN_STATUSES or p.status == PARTIAL),
-                            key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
+        open_pairs = self.open_pairs()
         out.append(f"## Open pairs ({len(open_pairs)})\n")
         out.append("Unmitigated, expired and partially mitigated pairs, the most residual risk first, each with why "
                    "it has its status.\n" if open_pairs else "None.\n")
         if open_pairs:
-            out += self.layout.table(Table.of(["threat", "target", "severity", "status", "why"], [
-                [[Link("threat", p.threat), Text(" " + _short(a.catalog.threats[p.threat].title))], [self.to(p.target.id)],
-                 [Text(p.severity)], [Badge(p.status)], [Text(p.reason)]] for p in open_pairs]))
+            out += self.open_pairs_table(open_pairs)
         out.append(f"## Decisions ({len(a.catalog.decisions)})\n")
         out += self.decision_rows() if a.catalog.decisions else ["No decisions recorded.\n"]
         if a.drift or a.stale:
@@ -376,6 +382,17 @@ class SiteWriter:
             out.append("")
         out += ["## Data-flow diagram\n", self.overview_figure()]
         return "\n".join(out) + "\n"
+
+    def open_pairs(self) -> list[Pair]:
+        """Unmitigated, expired and partial pairs, the most residual risk first."""
+        return sorted((p for p in self.a.pairs if p.status in OPEN_STATUSES or p.status == PARTIAL),
+                      key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
+
+    def open_pairs_table(self, pairs: list[Pair]) -> list[str]:
+        a = self.a
+        return self.layout.table(Table.of(["threat", "target", "severity", "status", "why"], [
+            [[Link("threat", p.threat), Text(" " + _short(a.catalog.threats[p.threat].title))], [self.to(p.target.id)],
+             [Text(p.severity)], [Badge(p.status)], [Text(p.reason)]] for p in pairs]))
 
     def stride_summary(self) -> list[str]:
         """Pairs by STRIDE category (a pair counts under each of its threat's categories) and status."""
