@@ -63,9 +63,25 @@ def test_drift_is_located_at_the_failing_line_in_the_target(project, run, tmp_pa
                        cwd=project.root).out)
     (res,) = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "TH-SNIFF"]
     assert res["properties"]["kind"] == "drifted" and res["level"] == "error"
+    # by default every result sits in the threat-model repository, the target's line related
     loc = res["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"] == {"uri": "src/nginx.conf", "uriBaseId": "SRCROOT"}
-    assert loc["region"]["startLine"] == 3  # closest place: the line still naming `ssl`
+    assert loc["artifactLocation"] == {"uri": "threats/main.yaml", "uriBaseId": "PROJECTROOT"}
+    related = [r["physicalLocation"] for r in res["relatedLocations"]]
+    at = next(r for r in related if r["artifactLocation"].get("uriBaseId") == "SRCROOT")
+    assert at["artifactLocation"]["uri"] == "src/nginx.conf"
+    assert at["region"]["startLine"] == 3  # closest place: the line still naming `ssl`
+    assert sorted(r["id"] for r in res["relatedLocations"]) == list(range(1, len(related) + 1))
+    # the second placement, for the target's repository: located at that line, its own category
+    there = sarif_ok(run("check", "--source", str(target), "--source-ref", "HEAD", "--format", "sarif-target",
+                         cwd=project.root).out)
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId")
+            for r in there["runs"][0]["results"]} == {"SRCROOT"}
+    (res2,) = [r for r in there["runs"][0]["results"] if r["ruleId"] == "TH-SNIFF"]
+    assert res2["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    ids = {doc["runs"][0]["automationDetails"]["id"], there["runs"][0]["automationDetails"]["id"]}
+    assert len(ids) == 2 and all(i.startswith("threatgraph") and i.endswith("/") for i in ids)
+    rule = next(r for r in doc["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "TH-SNIFF")
+    assert "**Mitigations**" in rule["help"]["markdown"] and "`M-TLS`" in rule["help"]["markdown"]
     clean = sarif_ok(run("check", "--source", str(target), "--source-ref", "HEAD~1", "--format", "sarif",
                          cwd=project.root).out)
     assert not [r for r in clean["runs"][0]["results"] if r["ruleId"] == "TH-SNIFF"]

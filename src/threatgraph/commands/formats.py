@@ -35,7 +35,8 @@ CHECK = _table(
     Format("text", "text:render", "the terminal summary"),
     Format("json", "json_report:render", "every pair, mitigation and violation"),
     Format("markdown", "markdown:render", "a report for a pull request or a job summary"),
-    Format("sarif", "sarif:render", "SARIF 2.1.0 for code scanning"),
+    Format("sarif", "sarif:render", "SARIF 2.1.0 for code scanning in the threat-model repository"),
+    Format("sarif-target", "sarif:render_target", "SARIF 2.1.0 located in the target's source, for code scanning there"),
 )
 PATHS = _table(
     Format("text", "paths:render_text", "invariants, attack paths, single points of failure"),

@@ -1,12 +1,20 @@
 """SARIF 2.1.0: one result per unmitigated, drifted or expired (threat, target) pair, plus
-broken invariants and unanalysed boundary crossings. The rule is the threat. A result is
-located where a reviewer acts on it: the line in the target's source where a mitigation's
-evidence failed, or else the catalog or model line that declares the pair."""
+drifted controls, a stale model, broken invariants and unanalysed boundary crossings. The
+rule is the threat, with Markdown help. Two placements, for code scanning in two repositories:
+
+- `sarif` (the default) locates every result in the threat-model repository (the catalog or
+  model line), with the target's `file:line` where evidence failed as a related location;
+- `sarif-target` locates in the target's repository the results that have a line there
+  (drift, stale model, drifted pairs), for an upload to that repository.
+
+Each carries its own `runAutomationDetails.id` (category), so both uploads, or two models,
+never replace each other's results."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -14,7 +22,7 @@ from urllib.parse import quote
 from threatgraph import __version__
 from threatgraph.assess import Assessment, Pair
 from threatgraph.evidence.as_built import failed
-from threatgraph.render.escape import visible
+from threatgraph.render.escape import md, visible
 from threatgraph.vocabulary import EXPIRED, MITIGATED, UNMITIGATED
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -81,20 +89,21 @@ def _pair_result(a: Assessment, p: Pair, drifted: list[str]) -> dict[str, Any]:
         w = a.catalog.locations.decision(p.decision)
         locations.append(_location(w.file, w.line, PROJECT, "the expired acceptance"))
     w = a.catalog.locations.threat(p.threat)
-    locations.append(_location(w.file, w.line, PROJECT, f"threat {p.threat} declared here"))
+    locations.insert(0, _location(w.file, w.line, PROJECT, f"threat {p.threat} declared here"))
     target = a.model.target(p.target.id)
     related = []
     if target is not None and target.location is not None:
-        related.append({"id": 0, **_location(target.location.file, target.location.line, PROJECT,
-                                            f"{p.target.kind} {p.target.id} declared here")})
+        related.append(_location(target.location.file, target.location.line, PROJECT,
+                                 f"{p.target.kind} {p.target.id} declared here"))
     result: dict[str, Any] = {
         "ruleId": p.threat, "level": LEVEL[p.severity], "message": {"text": _text(text)},
         "locations": locations[:1], "partialFingerprints": {"threatgraph/pair/v1": _fingerprint(p.threat, p.target.id)},
         "properties": {"status": p.status, "basis": p.basis, "reason": _text(p.reason), "kind": kind,
                        "target": _text(p.target.id), "targetKind": p.target.kind, "mitigations": list(p.mitigations)},
     }
-    if locations[1:] or related:
-        result["relatedLocations"] = [{"id": i + 1, **loc} for i, loc in enumerate(locations[1:])] + related
+    related = [*locations[1:], *related]
+    if related:
+        result["relatedLocations"] = [{**loc, "id": i + 1} for i, loc in enumerate(related)]
     return result
 
 
@@ -105,11 +114,9 @@ def _drift_results(a: Assessment) -> list[dict[str, Any]]:
     out = []
     for mid in a.drift:
         s = a.mitigation_states[mid]
-        locations = _failed_evidence(a, mid)
         w = a.catalog.locations.mitigation(mid)
         declared = _location(w.file, w.line, PROJECT, f"mitigation {mid} declared {s.declared} here")
-        if not locations:
-            locations = [declared]
+        locations = [declared, *_failed_evidence(a, mid)]
         threats = sorted({p.threat for p in a.pairs if mid in p.mitigations})
         out.append({
             "ruleId": "threatgraph.drift", "level": "error",
@@ -117,7 +124,7 @@ def _drift_results(a: Assessment) -> list[dict[str, Any]]:
                                       f"{'fails' if s.evidence_state == 'fail' else 'could not be checked'}; "
                                       f"threats relying on it: {', '.join(threats) or 'none'}")},
             "locations": locations[:1],
-            "relatedLocations": [{"id": i + 1, **loc} for i, loc in enumerate([*locations[1:], declared])],
+            "relatedLocations": [{"id": i + 1, **loc} for i, loc in enumerate(locations[1:])],
             "partialFingerprints": {"threatgraph/drift/v1": _fingerprint(mid)},
             "properties": {"mitigation": mid, "declared": s.declared, "threats": threats,
                            **({"origin": _text(a.drift_origin[mid])} if mid in a.drift_origin else {})},
@@ -137,13 +144,12 @@ def _stale_results(a: Assessment) -> list[dict[str, Any]]:
         broken = failed(a.model_evidence[ident])
         at = [_location(r.file, r.line, SOURCE, f"{ident}: {r.proves} ({r.detail})")
               for r in broken if r.file and r.line and not any(ch in r.file for ch in "*?[")]
-        locations = at or [declared]
+        locations = [declared, *at]
         out.append({"ruleId": "threatgraph.stale-model", "level": "error",
                     "message": {"text": _text(f"stale model: {ident} no longer exists as modelled: "
                                               + "; ".join(f"{r.proves or r.kind} ({r.detail})" for r in broken[:2]))},
                     "locations": locations[:1],
-                    "relatedLocations": [{"id": i + 1, **x} for i, x in enumerate([*locations[1:], declared]
-                                                                                   if at else [])],
+                    "relatedLocations": [{"id": i + 1, **x} for i, x in enumerate(locations[1:])],
                     "partialFingerprints": {"threatgraph/stale/v1": _fingerprint(ident)},
                     "properties": {"target": _text(ident)}})
     return out
@@ -160,14 +166,43 @@ def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
                 "fullDescription": {"text": _text(t.description or t.title)},
                 "help": {"text": _text(f"{t.description or t.title} Mitigations: "
                                        + (", ".join(r.id for r in t.mitigations) or "none declared")
-                                       + (f". References: {refs}" if refs else ""))},
+                                       + (f". References: {refs}" if refs else "")),
+                         "markdown": _help_markdown(a, tid)},
                 "defaultConfiguration": {"level": LEVEL[t.severity]},
                 "properties": {"security-severity": SCORE[t.severity], "tags": ["security", *t.stride],
                                "severity": t.severity},
             })
         else:
-            rules.append(SPECIAL[tid])
+            rule = dict(SPECIAL[tid])
+            rule["help"] = {**rule["help"], "markdown": md(rule["help"]["text"])}
+            rules.append(rule)
     return rules
+
+
+def _help_markdown(a: Assessment, tid: str) -> str:
+    """A threat's help as code scanning renders it: what it is, the controls that act on it and
+    the state each was found in, and its references as links."""
+    t = a.catalog.threats[tid]
+    out = [f"**{md(t.title)}** ({t.severity}; STRIDE: {', '.join(t.stride) or 'none'})", ""]
+    if t.description:
+        out += [md(t.description), ""]
+    if t.mitigations:
+        out.append("**Mitigations**")
+        out.append("")
+        for ref in t.mitigations:
+            m, st = a.catalog.mitigations[ref.id], a.mitigation_states[ref.id]
+            state = f"declared {st.declared}" + (", drifted" if st.drift else "") + (", verified" if st.verified else "")
+            out.append(f"- `{ref.id}` {md(m.title)} ({ref.role}; {state})")
+        out.append("")
+    else:
+        out += ["No mitigation is declared.", ""]
+    refs = t.references
+    links = [f"[{r}](https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.cwe]
+    links += [f"[{r}](https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.capec]
+    links += [f"[{r}](https://attack.mitre.org/techniques/{r.replace('.', '/')}/)" for r in refs.attack]
+    if links:
+        out.append("**References**: " + ", ".join(links))
+    return "\n".join(out).strip() + "\n"
 
 
 SPECIAL = {
@@ -204,7 +239,29 @@ SPECIAL = {
 }
 
 
-def document(a: Assessment) -> dict[str, Any]:
+def _in_target(result: dict[str, Any]) -> dict[str, Any] | None:
+    """The result located at its first line in the target's source (the rest related), or
+    None when it has none."""
+    every = [*result.get("locations", []), *result.get("relatedLocations", [])]
+    inside = [loc for loc in every if loc["physicalLocation"]["artifactLocation"].get("uriBaseId") == SOURCE]
+    if not inside:
+        return None
+    primary = {k: v for k, v in inside[0].items() if k != "id"}
+    rest = [{k: v for k, v in loc.items() if k != "id"} for loc in every if loc is not inside[0]]
+    out = {**result, "locations": [primary]}
+    out.pop("relatedLocations", None)
+    if rest:
+        out["relatedLocations"] = [{**loc, "id": i + 1} for i, loc in enumerate(rest)]
+    return out
+
+
+def category(a: Assessment, locate: str) -> str:
+    """The code-scanning category: one per model and placement."""
+    name = re.sub(r"[^a-z0-9]+", "-", a.model.name.lower()).strip("-")[:60] or "model"
+    return f"threatgraph{'-target' if locate == 'target' else ''}/{name}/"
+
+
+def document(a: Assessment, locate: str = "model") -> dict[str, Any]:
     results = []
     for p in a.pairs:
         drifted = sorted(m for m in p.mitigations if a.mitigation_states[m].drift)
@@ -234,6 +291,8 @@ def document(a: Assessment) -> dict[str, Any]:
                                 "locations": [_location(loc.file if loc else a.model.file, loc.line if loc else 1,
                                                         PROJECT)],
                                 "partialFingerprints": {"threatgraph/crossing/v1": _fingerprint(f.id)}})
+    if locate == "target":
+        results = [r for r in (_in_target(x) for x in results) if r is not None]
     rule_ids = sorted({r["ruleId"] for r in results})
     index = {rid: i for i, rid in enumerate(rule_ids)}
     for r in results:
@@ -247,6 +306,7 @@ def document(a: Assessment) -> dict[str, Any]:
         "runs": [{
             "tool": {"driver": {"name": "threatgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": _rules(a, rule_ids)}},
+            "automationDetails": {"id": category(a, locate)},
             "originalUriBaseIds": base_ids,
             "results": results,
             "properties": {"coverage": a.summary["coverage"], "verifiedCoverage": a.summary["verified_coverage"],
@@ -257,3 +317,7 @@ def document(a: Assessment) -> dict[str, Any]:
 
 def render(a: Assessment) -> str:
     return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_target(a: Assessment) -> str:
+    return json.dumps(document(a, "target"), indent=2, ensure_ascii=False) + "\n"
