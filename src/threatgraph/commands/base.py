@@ -97,10 +97,14 @@ def assessed(config: Any, use_evidence: bool) -> Any:
     return a
 
 
-def emit(text_out: str, output: Path | None) -> None:
+def emit(text_out: str | bytes, output: Path | None) -> None:
     """A report to standard output, or to a file (atomically; a pipe or device as a stream)."""
     if output is None:
-        sys.stdout.write(text_out)
+        if isinstance(text_out, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text_out)
+        else:
+            sys.stdout.write(text_out)
         return
     from threatgraph.fsutil import write_atomic
 

@@ -3,7 +3,7 @@ format is one module's function. Modules are imported when a format is used, so 
 `check` never imports the SARIF or OTM writers. (The registry sits with the commands, above
 every layer it names, so no renderer needs to import another layer's types.)
 
-To add a format: write `render(assessment) -> str` in a module of threatgraph.render and add
+To add a format: write `render(assessment) -> str` (bytes for a binary format) in a module of threatgraph.render and add
 one `Format` line to the command's table below."""
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ EXPORT = _table(
     Format("json", "export:render_json", "networkx node-link JSON of the model graph"),
     Format("graphml", "export:render_graphml", "GraphML of the model graph"),
     Format("otm", "otm:render", "Open Threat Model 0.2.0, with threats and their states"),
+    Format("csv", "tracking:render_csv", "one row per (threat, target) pair, for Jira, Azure DevOps or a spreadsheet"),
+    Format("xlsx", "tracking:render_xlsx", "the same pairs as an Excel workbook (binary: give --out)"),
+    Format("github-issues", "tracking:render_github_issues", "one issue body per open pair, with a marker to update"),
 )
 
 

@@ -173,8 +173,9 @@ def _rules(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
                                "severity": t.severity},
             })
         else:
-            rule = dict(SPECIAL[tid])
-            rule["help"] = {**rule["help"], "markdown": md(rule["help"]["text"])}
+            rule: dict[str, Any] = dict(SPECIAL[tid])
+            help_text: dict[str, str] = rule["help"]
+            rule["help"] = {**help_text, "markdown": md(help_text["text"])}
             rules.append(rule)
     return rules
 
@@ -205,7 +206,7 @@ def _help_markdown(a: Assessment, tid: str) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-SPECIAL = {
+SPECIAL: dict[str, dict[str, Any]] = {
     "threatgraph.drift": {
         "id": "threatgraph.drift", "name": "ControlStoppedHolding",
         "shortDescription": {"text": "A mitigation declared present no longer holds in the source"},
