@@ -10,6 +10,7 @@ from threatgraph.commands import (
     explain,
     export,
     history,
+    importing,
     init,
     listing,
     paths,
@@ -32,4 +33,5 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     history.COMMAND,
     schema.COMMAND,
     init.COMMAND,
+    importing.COMMAND,
 )}
