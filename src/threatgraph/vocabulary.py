@@ -68,3 +68,9 @@ def worst_status(statuses: Iterable[str]) -> str:
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
+
+# Compliance frameworks a mitigation may map to (catalog.definitions.Compliance checks each id's form).
+FRAMEWORKS = {"nist-800-53": "NIST SP 800-53 Rev. 5", "iso-27001-2022": "ISO/IEC 27001:2022 Annex A",
+              "asvs-4": "OWASP ASVS 4.0", "cis-docker": "CIS Docker Benchmark v1.6.0"}
+# A control's state, least covered first: it is as good as the least of the mitigations mapped to it.
+CONTROL_STATES = ("drifted", "absent", "partial", "claimed", "verified", "not-applicable")

@@ -94,6 +94,42 @@ class Decision(_Strict):
     references: References = References()
 
 
+Nist = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-\d{1,2}(\(\d{1,2}\))?$")]
+Iso = Annotated[str, StringConstraints(pattern=r"^A\.[5-8]\.\d{1,2}$")]
+Asvs = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}\.\d{1,2}\.\d{1,2}$")]
+Cis = Annotated[str, StringConstraints(pattern=r"^\d{1,2}\.\d{1,2}(\.\d{1,2})?$")]
+
+
+class Compliance(_Strict):
+    """The framework controls a mitigation implements, by framework (see vocabulary.FRAMEWORKS)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
+
+    nist_800_53: list[Nist] = Field(default=[], alias="nist-800-53",
+                                    description="NIST SP 800-53 Rev. 5 controls, e.g. SC-7, SC-7(5), AC-4")
+    iso_27001_2022: list[Iso] = Field(default=[], alias="iso-27001-2022",
+                                      description="ISO/IEC 27001:2022 Annex A controls, e.g. A.8.20")
+    asvs_4: list[Asvs] = Field(default=[], alias="asvs-4",
+                               description="OWASP ASVS 4.0 requirements, e.g. V14.2.1")
+    cis_docker: list[Cis] = Field(default=[], alias="cis-docker",
+                                  description="CIS Docker Benchmark v1.6.0 recommendations, e.g. 5.3")
+
+    @field_validator("nist_800_53", "iso_27001_2022", "asvs_4", "cis_docker", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        for v in value if isinstance(value, list) else []:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                raise ValueError(f"control id {v!r} was read by YAML as a number (and 5.10 as 5.1): "
+                                 "quote each id as the framework writes it, e.g. ['5.10', '5.3']")
+        return value
+
+    def by_framework(self) -> dict[str, tuple[str, ...]]:
+        """Framework id -> its control ids, frameworks with none left out."""
+        return {name: tuple(getattr(self, field)) for field, name in
+                (("nist_800_53", "nist-800-53"), ("iso_27001_2022", "iso-27001-2022"), ("asvs_4", "asvs-4"),
+                 ("cis_docker", "cis-docker")) if getattr(self, field)}
+
+
 class Mitigation(_Strict):
     id: Ident
     title: Title
@@ -105,6 +141,7 @@ class Mitigation(_Strict):
         default=[], description="machine-checkable proof in the target's source")
     references: References = References()
     tags: list[Ident] = []
+    compliance: Compliance = Field(default=Compliance(), description="the framework controls this mitigation implements")
 
 
 class Amendment(_Strict):

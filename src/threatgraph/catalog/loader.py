@@ -47,10 +47,10 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[An
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
         kind = err["type"]
-        field_name = str(err["loc"][-1]) if err["loc"] else ""
+        field_name = next((str(p) for p in reversed(err["loc"]) if not isinstance(p, int)), "")
         if kind == "extra_forbidden":
             owner = _model_at(model_cls, err["loc"][:-1])
-            choices = list(owner.model_fields) if owner else []
+            choices = [f.alias or n for n, f in owner.model_fields.items()] if owner else []
             problems.append(doc.problem(loc, f"unknown key '{field_name}'", did_you_mean(field_name, choices),
                                         at_key=True))
         elif kind == "missing":
@@ -61,11 +61,22 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[An
             problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name or 'value'}",
                                         did_you_mean(str(err.get("input")), choices)))
         elif kind == "string_pattern_mismatch":
+            described = _description(model_cls, tuple(p for p in err["loc"] if not isinstance(p, int)))
             problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name}",
-                                        f"it must match {err.get('ctx', {}).get('pattern', '')}"))
+                                        f"it must match {err.get('ctx', {}).get('pattern', '')}"
+                                        + (f" ({described})" if described else "")))
         else:
             problems.append(doc.problem(loc, f"{field_name or 'value'}: {err['msg']}"))
     return problems
+
+
+def _description(model_cls: type[BaseModel], names: tuple[Any, ...]) -> str:
+    """The schema description of the field at `names` (field names or aliases), or ''."""
+    owner = _model_at(model_cls, names[:-1]) if names else None
+    for name, f in (owner.model_fields.items() if owner else ()):
+        if names[-1] in (name, f.alias):
+            return f.description or ""
+    return ""
 
 
 def _model_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from threatgraph.errors import InputError, Problem
 from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone
+from threatgraph.vocabulary import FRAMEWORKS
 
 VERSIONS = ("0.1.0", "0.2.0")
 _STRIDE_WORDS = (("spoof", "spoofing"), ("imperson", "spoofing"), ("tamper", "tampering"), ("inject", "tampering"),
@@ -327,25 +328,7 @@ def _catalogs(r: _Reader, m: Imported, doc: dict[str, Any], instances: list[tupl
     for tid, t in threats.items():
         _threat(r, m, tid, t, lands.get(tid), links.get(tid, {}))
     for mid, x in mitigations.items():
-        attrs = _obj(x.get("attributes"))
-        seen = states.get(mid, [])
-        status = _str(attrs.get("status")) if _str(attrs.get("status")) in _STATUS_ORDER else (
-            min(seen, key=_STATUS_ORDER.index) if seen else "planned")  # instances disagree: the least done
-        if "status" not in attrs and len(set(seen)) > 1:
-            m.notes.append(f"mitigation {mid}: its instances disagree ({', '.join(sorted(set(seen)))}); imported as "
-                           f"{status}, the least done, since a threatgraph mitigation has one status")
-        kind = _str(attrs.get("type"))
-        out: dict[str, Any] = {"id": _ident(r, mid, "mitigation"), "title": _str(x.get("name")) or mid,
-                               **({"description": _str(x.get("description"))} if x.get("description") else {}),
-                               "type": kind if kind in ("prevent", "detect", "respond", "recover", "limit") else "prevent",
-                               "status": status}
-        evidence = _json_attr(r, attrs, "threatgraph.evidence", mid)  # threatgraph's export: the items as they were
-        if evidence:
-            out["evidence"] = evidence
-        tags = _tags(x)
-        if tags:
-            out["tags"] = tags
-        m.mitigations.append(out)
+        m.mitigations.append(_mitigation(r, m, mid, x, states.get(mid, [])))
     for n, (tid, target, state) in enumerate(claims, 1):
         mid = f"IMPORTED-CLAIM-{n}"
         m.mitigations.append({"id": mid, "title": f"{state} on {target}, as {r.name} states",
@@ -354,6 +337,32 @@ def _catalogs(r: _Reader, m: Imported, doc: dict[str, Any], instances: list[tupl
                               "status": "implemented" if state == "mitigated" else "partial"})
         t = next(x for x in m.threats if x["id"] == tid)
         t.setdefault("mitigations", []).append({"id": mid, "targets": [target]})
+
+
+def _mitigation(r: _Reader, m: Imported, mid: str, x: dict[str, Any], seen: list[str]) -> dict[str, Any]:
+    """One mitigation of the file; its status from threatgraph's attributes, else its instances' states."""
+    attrs = _obj(x.get("attributes"))
+    status = _str(attrs.get("status")) if _str(attrs.get("status")) in _STATUS_ORDER else (
+        min(seen, key=_STATUS_ORDER.index) if seen else "planned")  # instances disagree: the least done
+    if "status" not in attrs and len(set(seen)) > 1:
+        m.notes.append(f"mitigation {mid}: its instances disagree ({', '.join(sorted(set(seen)))}); imported as "
+                       f"{status}, the least done, since a threatgraph mitigation has one status")
+    kind = _str(attrs.get("type"))
+    out: dict[str, Any] = {"id": _ident(r, mid, "mitigation"), "title": _str(x.get("name")) or mid,
+                           **({"description": _str(x.get("description"))} if x.get("description") else {}),
+                           "type": kind if kind in ("prevent", "detect", "respond", "recover", "limit") else "prevent",
+                           "status": status}
+    evidence = _json_attr(r, attrs, "threatgraph.evidence", mid)  # threatgraph's export: the items as they were
+    if evidence:
+        out["evidence"] = evidence
+    tags = _tags(x)
+    if tags:
+        out["tags"] = tags
+    mapped = {k[len("compliance."):]: [c for c in _str(v).split(",") if c] for k, v in attrs.items()
+              if k.startswith("compliance.") and k[len("compliance."):] in FRAMEWORKS}
+    if mapped:
+        out["compliance"] = mapped
+    return out
 
 
 def _json_attr(r: _Reader, attrs: dict[str, Any], key: str, near: str) -> Any:

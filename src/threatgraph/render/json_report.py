@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from threatgraph import __version__
+from threatgraph import __version__, compliance
 from threatgraph.assess import Assessment
 from threatgraph.render import paths
 
@@ -60,6 +60,8 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
         "decisions": decisions,
         "analysis": paths.document(a),
         "stride_per_element": _stride(a),
+        "compliance": {"summary": compliance.summary(rows := compliance.controls(a)),
+                       "controls": [r.to_json() for r in rows]},
         "as_built": {"evidence": {k: [r.to_json() for r in v] for k, v in a.model_evidence.items()},
                      "stale": list(a.stale)},
         "warnings": [w.format() for w in a.warnings],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from threatgraph import compliance
 from threatgraph.assess import SUMMARY_KEY, Assessment
 from threatgraph.render import paths
 from threatgraph.render.escape import md, md_code
@@ -100,6 +101,15 @@ def _stride(a: Assessment) -> list[str]:
     return out
 
 
+def _compliance(a: Assessment) -> list[str]:
+    rows = compliance.controls(a)
+    out = [md(compliance.sentence(rows)) + ".", "", _row(["framework", "control", "state", "mitigations"]),
+           _row(["---"] * 4)]
+    out += [_row([r.framework, md_code(r.control), r.state, ", ".join(f"{md_code(m)} ({s})" for m, s in r.mitigations)])
+            for r in rows]
+    return out
+
+
 def render(a: Assessment, title: str | None = None) -> str:
     out = _header(a, title)
     if a.violations:
@@ -115,6 +125,8 @@ def render(a: Assessment, title: str | None = None) -> str:
     out += _section("By STRIDE category", _counts("category", a.by_stride, lambda c: c.replace("_", " ")))
     if a.analysis is not None:
         out += _section("STRIDE per element", _stride(a))
+    if compliance.controls(a):
+        out += _section("Compliance", _compliance(a))
     out += _section("Threats", _threats(a))
     out += _section("Mitigations and evidence", _mitigations(a))
     if a.analysis is not None:

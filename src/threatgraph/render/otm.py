@@ -120,7 +120,8 @@ def _mitigations(a: Assessment) -> list[dict[str, Any]]:
                     "attributes": {"type": mit.type, "status": mit.status, "evidence": st.evidence_state,
                                    "verified": st.verified, "drift": st.drift,
                                    **({"threatgraph.evidence": json.dumps(mit.evidence, sort_keys=True)}
-                                      if mit.evidence else {})}})
+                                      if mit.evidence else {}),
+                                   **{f"compliance.{f}": ",".join(ids) for f, ids in mit.compliance.by_framework().items()}}})
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from threatgraph import compliance
 from threatgraph.assess import Assessment
 from threatgraph.render.escape import visible
 from threatgraph.vocabulary import EXPIRED, UNMITIGATED, severity_rank
@@ -83,6 +84,9 @@ def render(a: Assessment, colour: bool = False) -> str:
              _coverage_line(a),
              f"  stride     {stride_sentence(a)}",
              f"  as built   {as_built_sentence(a)}"]
+    mapped = compliance.controls(a)
+    if mapped:
+        lines.append(f"  compliance {compliance.sentence(mapped)}")
     open_pairs = sorted((p for p in a.pairs if p.status in (UNMITIGATED, EXPIRED)),
                         key=lambda p: (-severity_rank(p.severity), p.threat, p.target.id))
     if open_pairs:

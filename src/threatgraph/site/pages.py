@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 from threatgraph.analysis.completeness import Cell as StrideCell
 from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
+from threatgraph.compliance import controls
+from threatgraph.compliance import summary as control_summary
 from threatgraph.evidence.base import EvidenceResult
 from threatgraph.history import utc_day
 from threatgraph.render import dot
@@ -47,6 +49,7 @@ from threatgraph.site.table import (
 )
 from threatgraph.vocabulary import (
     CLAIMED,
+    FRAMEWORKS,
     MITIGATED,
     OPEN_STATUSES,
     PARTIAL,
@@ -78,6 +81,8 @@ def _front(title: str, wide: bool = False, searchable: bool = True) -> str:
 
 
 HOME_OPEN = 10  # open pairs listed on the home page
+CONTROL_CLASS = {"verified": "mitigated", "claimed": "mitigated-claimed", "partial": "partially-mitigated",
+                 "absent": "unmitigated", "drifted": "unmitigated", "not-applicable": "false-positive"}
 
 
 def _short(title: str, width: int = 60) -> str:
@@ -275,6 +280,7 @@ class SiteWriter:
         pages["evidence.md"] = self.evidence()
         pages["decisions.md"] = self.decisions()
         pages["report.md"] = self.report()
+        pages["compliance.md"] = self.compliance()
         pages["data.md"] = self.data()
         pages["paths.md"] = self.paths()
         return pages
@@ -305,7 +311,7 @@ class SiteWriter:
                    f"{len(m.boundaries)} [boundaries](boundaries.md) · {len(c.threats)} [threats](threats.md) · "
                    f"{len(c.mitigations)} [mitigations](mitigations.md) · [coverage matrix](matrix.md) · "
                    f"[attack paths](paths.md) · [STRIDE per element](stride.md) · [evidence](evidence.md) · "
-                   f"[decisions](decisions.md)\n")
+                   f"[decisions](decisions.md) · [compliance](compliance.md)\n")
         open_pairs = self.open_pairs()
         if open_pairs:
             out.append(f"## Most risk left open\n\nThe {min(len(open_pairs), HOME_OPEN)} of {len(open_pairs)} open pairs "
@@ -381,6 +387,27 @@ class SiteWriter:
             out += [f"- {self.target_link(t)} no longer exists as modelled in the source" for t in a.stale]
             out.append("")
         out += ["## Data-flow diagram\n", self.overview_figure()]
+        return "\n".join(out) + "\n"
+
+    def compliance(self) -> str:
+        """Coverage per framework control: each control's state (as covered as the least of the
+        mitigations that implement it) and those mitigations with theirs."""
+        rows = controls(self.a)
+        out = [_front("Compliance"), "# Compliance\n"]
+        if not rows:
+            return "\n".join(out) + ("\nNo mitigation maps to a framework control. A mitigation lists the controls it "
+                                     "implements under `compliance:` (frameworks: "
+                                     + ", ".join(md_code(f) for f in FRAMEWORKS) + ").\n")
+        out.append("A control is as covered as the least of the mitigations that implement it (one that some hold "
+                   "and others lack is *partial*): **verified** when their evidence passes against the source, "
+                   "*claimed* when nothing was checked, *drifted* when evidence stopped holding.\n")
+        for framework, counts in control_summary(rows).items():
+            out.append(f"## {md(FRAMEWORKS[framework])}\n")
+            out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".\n")
+            out += self.markdown(Table.of(["control", "state", "mitigations"], [
+                [[Code(r.control)], [Mark(CONTROL_CLASS[r.state], r.state)],
+                 listed([Link("mitigation", mid, f"{mid} ({state})") for mid, state in r.mitigations])]
+                for r in rows if r.framework == framework]))
         return "\n".join(out) + "\n"
 
     def open_pairs(self) -> list[Pair]:
@@ -487,6 +514,10 @@ class SiteWriter:
             out.append(f"!!! note \"Evidence\"\n    {md(st.note)}\n")
         if mit.description:
             out.append(md_block(mit.description) + "\n")
+        mapped = mit.compliance.by_framework()
+        if mapped:
+            out.append("**Implements** " + "; ".join(f"{md(FRAMEWORKS[f])}: " + ", ".join(md_code(c) for c in ids)
+                                                     for f, ids in mapped.items()) + " ([compliance](compliance.md))\n")
         out.append("## Evidence\n")
         if not st.evidence:
             out.append("No machine-checkable evidence declared.\n")

@@ -60,7 +60,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mitigations.md"},
        {"Coverage matrix": "matrix.md"}, {"STRIDE per element": "stride.md"}, {"Attack paths": "paths.md"},
-       {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"}, {"Audit report": "report.md"},
+       {"Evidence": "evidence.md"}, {"Decisions": "decisions.md"}, {"Compliance": "compliance.md"},
+       {"Audit report": "report.md"},
        {"Model": [{"Elements": "elements.md"}, {"Flows": "flows.md"}, {"Boundaries": "boundaries.md"},
                   {"Data": "data.md"}]}]
 
