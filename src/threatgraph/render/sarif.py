@@ -322,3 +322,27 @@ def render(a: Assessment) -> str:
 
 def render_target(a: Assessment) -> str:
     return json.dumps(document(a, "target"), indent=2, ensure_ascii=False) + "\n"
+
+
+def failure(problems: list[Any], locate: str = "model") -> str:
+    """A SARIF run for inputs threatgraph could not read (exit 2): no results, the run marked
+    unsuccessful, each problem a tool-execution notification at its file and line. So a
+    workflow's upload step explains the failure instead of failing on a missing file."""
+    notes = []
+    for p in problems:
+        loc = _location(p.file, p.line, PROJECT) if p.file and not p.file.startswith("command line") else None
+        note: dict[str, Any] = {"level": "error" if p.severity == "error" else "warning",
+                                "message": {"text": _text(p.message + (f" (fix: {p.hint})" if p.hint else ""))},
+                                "descriptor": {"id": "threatgraph.input-error"}}
+        if loc is not None:
+            note["locations"] = [loc]
+        notes.append(note)
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "threatgraph", "version": __version__, "semanticVersion": __version__,
+                                         "rules": []}},
+                     "automationDetails": {"id": f"threatgraph{'-target' if locate == 'target' else ''}/input-error/"},
+                     "invocations": [{"executionSuccessful": False, "exitCode": 2,
+                                      "toolExecutionNotifications": notes}],
+                     "originalUriBaseIds": {PROJECT: {"description": {"text": "the threat-model repository"}}},
+                     "results": []}]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
