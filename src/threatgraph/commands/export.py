@@ -11,7 +11,7 @@ from typing import Any
 from threatgraph.commands import formats
 from threatgraph.commands.base import EXIT_INPUT, EXIT_OK, Command, assessed, config_of, emit
 
-_NEEDS_ASSESSMENT = {"otm", "csv", "xlsx", "github-issues"}  # the others export the model graph alone
+_NEEDS_ASSESSMENT = {"otm", "threat-dragon", "csv", "xlsx", "github-issues"}  # the others export the model graph alone
 
 
 def export(config: Any, *, fmt: str = "json", out: Path | None = None, use_evidence: bool = True) -> int:

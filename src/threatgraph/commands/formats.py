@@ -57,6 +57,7 @@ EXPORT = _table(
     Format("json", "export:render_json", "networkx node-link JSON of the model graph"),
     Format("graphml", "export:render_graphml", "GraphML of the model graph"),
     Format("otm", "otm:render", "Open Threat Model 0.2.0, with threats and their states"),
+    Format("threat-dragon", "threat_dragon:render", "an OWASP Threat Dragon v2 model, to open in its GUI"),
     Format("csv", "tracking:render_csv", "one row per (threat, target) pair, for Jira, Azure DevOps or a spreadsheet"),
     Format("xlsx", "tracking:render_xlsx", "the same pairs as an Excel workbook (binary: give --out)"),
     Format("github-issues", "tracking:render_github_issues", "one issue body per open pair, with a marker to update"),

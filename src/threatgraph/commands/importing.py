@@ -1,4 +1,4 @@
-"""`threatgraph import otm FILE`: a project from another tool's file: a pytm model file (one
+"""`threatgraph import otm|threat-dragon FILE`: a project from another tool's file: a pytm model file (one
 variable per element, boundaries nested as in the file), a threats and a mitigations catalog
 with the file's states as statuses and decisions, and the configuration. Never overwrites."""
 
@@ -11,12 +11,12 @@ from pathlib import Path
 from threatgraph.commands.base import EXIT_OK, Command
 from threatgraph.errors import InputError, Problem
 
-FORMATS = ("otm",)
+FORMATS = ("otm", "threat-dragon")
 MAX_BYTES = 50 * 1024 * 1024
 
 
 def import_file(fmt: str, file: Path, folder: Path, accept_until: dt.date | None = None) -> int:
-    from threatgraph.importers import base, otm
+    from threatgraph.importers import base, otm, threat_dragon
 
     try:
         if not file.is_file():
@@ -28,7 +28,7 @@ def import_file(fmt: str, file: Path, folder: Path, accept_until: dt.date | None
     except UnicodeDecodeError:
         raise InputError([Problem(str(file), 1, 1, "is not UTF-8 text", "OTM files are UTF-8 JSON")]) from None
     until = accept_until or (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=90))
-    imported = otm.parse(text, file.name, until)
+    imported = otm.parse(text, file.name, until) if fmt == "otm" else threat_dragon.parse(text, file.name)
     written = base.write_project(imported, folder)
     for path in written:
         print(f"wrote {path}")
@@ -51,7 +51,8 @@ def _date(text: str) -> dt.date:
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=FORMATS, help="otm: Open Threat Model 0.1.0 or 0.2.0 (IriusRisk, startleft)")
+    p.add_argument("format", choices=FORMATS, help="otm: Open Threat Model 0.1.0 or 0.2.0 (IriusRisk, startleft); "
+                   "threat-dragon: an OWASP Threat Dragon v2 model")
     p.add_argument("file", type=Path, help="the file to import")
     p.add_argument("--dir", type=Path, default=Path("."), help="the folder to write the project into (default: here)")
     p.add_argument("--accept-until", type=_date, default=None,

@@ -6,6 +6,7 @@ variable a sanitised identifier: nothing from the imported file is ever code."""
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,35 @@ PYTM_CLASS = {"process": "Process", "datastore": "Datastore", "external_entity":
               "server": "Server", "lambda": "Lambda", "set_of_processes": "SetOfProcesses", "agent": "Agent",
               "llm": "LLM", "asset": "Asset"}
 CLASSIFICATION = ("UNKNOWN", "PUBLIC", "RESTRICTED", "SENSITIVE", "SECRET", "TOP_SECRET")
+
+
+class Reader:
+    """The file's text, for locating problems at the line that holds an id or key."""
+
+    def __init__(self, name: str, text: str):
+        self.name, self.text, self.problems = name, text, []  # type: ignore[var-annotated]
+
+    def line(self, *needles: str) -> int:
+        for needle in needles:
+            pos = self.text.find(json.dumps(needle)) if needle else -1
+            if pos >= 0:
+                return self.text.count("\n", 0, pos) + 1
+        return 1
+
+    def error(self, message: str, hint: str, *near: str) -> None:
+        self.problems.append(Problem(self.name, self.line(*near), 1, message, hint))
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 @dataclass

@@ -19,6 +19,10 @@ from typing import Any
 
 from threatgraph.errors import InputError, Problem
 from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone
+from threatgraph.importers.base import Reader as _Reader
+from threatgraph.importers.base import as_dict as _obj
+from threatgraph.importers.base import as_list as _list
+from threatgraph.importers.base import as_text as _str
 from threatgraph.vocabulary import FRAMEWORKS
 
 VERSIONS = ("0.1.0", "0.2.0")
@@ -40,35 +44,6 @@ STATUS_OF = {"implemented": "implemented", "partially-implemented": "partial", "
              "absent": "absent", "rejected": "absent", "not-applicable": "not-applicable", "drifted": "implemented"}
 _STATUS_ORDER = ("absent", "planned", "partial", "implemented", "not-applicable")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-
-
-class _Reader:
-    """The file's text, for locating problems at the line that holds an id or key."""
-
-    def __init__(self, name: str, text: str):
-        self.name, self.text, self.problems = name, text, []  # type: ignore[var-annotated]
-
-    def line(self, *needles: str) -> int:
-        for needle in needles:
-            pos = self.text.find(json.dumps(needle)) if needle else -1
-            if pos >= 0:
-                return self.text.count("\n", 0, pos) + 1
-        return 1
-
-    def error(self, message: str, hint: str, *near: str) -> None:
-        self.problems.append(Problem(self.name, self.line(*near), 1, message, hint))
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _percent(value: Any) -> float | None:
