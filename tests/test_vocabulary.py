@@ -3,6 +3,7 @@ coverage matrix) reads the same rank, so the two layouts can no longer disagree.
 
 from __future__ import annotations
 
+import json
 import re
 
 from threatgraph import pipeline
@@ -108,3 +109,55 @@ def test_matrix_sorts_threats_by_open_risk_and_never_counts_a_claim_as_verified(
         assert risks == sorted(risks, reverse=True)
         seen += order
     assert sorted(seen) == sorted(a.catalog.threats)  # each threat in exactly one table
+
+
+def test_likelihood_and_impact_rate_a_severity_by_the_owasp_table_and_a_mismatch_warns(project, run):
+    from threatgraph.vocabulary import RISK_MATRIX, SEVERITIES, rated_severity
+
+    levels = ("low", "medium", "high")
+    # monotone in both: more likely or more harmful never rates lower
+    for li, lk in enumerate(levels):
+        for ii, im in enumerate(levels):
+            here = SEVERITIES.index(RISK_MATRIX[(lk, im)])
+            if li + 1 < 3:
+                assert SEVERITIES.index(RISK_MATRIX[(levels[li + 1], im)]) >= here
+            if ii + 1 < 3:
+                assert SEVERITIES.index(RISK_MATRIX[(lk, levels[ii + 1])]) >= here
+    assert rated_severity("high", "high") == "critical" and rated_severity("low", "low") == "info"
+    assert rated_severity("high", None) is None
+    project.write("threats/main.yaml", """
+        threats:
+          - id: TH-SNIFF
+            title: Credential sniffing
+            stride: [information_disclosure]
+            severity: high
+            likelihood: low
+            impact: medium
+            applies_to:
+              - flows: {data: password}
+            mitigations: [M-TLS]
+          - id: TH-SQLI
+            title: SQL injection
+            stride: [tampering]
+            severity: critical
+            likelihood: high
+            impact: high
+            applies_to:
+              - flows: {protocol: sql, attack: false}
+            mitigations: [M-PARAM]
+          - id: TH-BYPASS
+            title: Direct database access
+            stride: [elevation_of_privilege]
+            severity: medium
+            applies_to:
+              - flows: {attack: true}
+            mitigations: [M-NET]
+        """)
+    r = run("check", "--no-evidence", "--format", "json", cwd=project.root)
+    assert r.code in (0, 1)
+    warnings = json.loads(r.out)["warnings"]
+    assert any("threats/main.yaml:5:" in w and "rates low" in w for w in warnings), warnings
+    assert not any("TH-SQLI" in w for w in warnings)  # critical agrees with high x high
+    doc = json.loads(r.out)
+    rated = {t["id"]: t["rated_severity"] for t in doc["threats"]}
+    assert rated == {"TH-SNIFF": "low", "TH-SQLI": "critical", "TH-BYPASS": None}

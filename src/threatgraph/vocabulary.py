@@ -74,3 +74,14 @@ FRAMEWORKS = {"nist-800-53": "NIST SP 800-53 Rev. 5", "iso-27001-2022": "ISO/IEC
               "asvs-4": "OWASP ASVS 4.0", "cis-docker": "CIS Docker Benchmark v1.6.0"}
 # A control's state, least covered first: it is as good as the least of the mitigations mapped to it.
 CONTROL_STATES = ("drifted", "absent", "partial", "claimed", "verified", "not-applicable")
+
+# Likelihood x impact -> severity: the overall-risk table of the OWASP Risk Rating Methodology
+# (its "Note" is threatgraph's info). Shown beside a declared severity, warned about when they differ.
+RISK_MATRIX = {("low", "low"): "info", ("medium", "low"): "low", ("high", "low"): "medium",
+               ("low", "medium"): "low", ("medium", "medium"): "medium", ("high", "medium"): "high",
+               ("low", "high"): "medium", ("medium", "high"): "high", ("high", "high"): "critical"}
+
+
+def rated_severity(likelihood: str | None, impact: str | None) -> str | None:
+    """The severity likelihood and impact give together, or None unless both are declared."""
+    return RISK_MATRIX.get((likelihood, impact)) if likelihood and impact else None

@@ -26,6 +26,7 @@ from threatgraph.location import CatalogLocations, Location
 from threatgraph.model.types import Model
 from threatgraph.safeyaml import YamlDocument, load_yaml_file
 from threatgraph.selectors import ELEMENTS, FLOWS, validate
+from threatgraph.vocabulary import rated_severity
 
 MAX_FILES = 5_000
 
@@ -274,6 +275,15 @@ class _Loading:
             except ValidationError as exc:
                 self.problems += _pydantic_problems(exc, doc, (key, i), Amendment)
 
+    def check_rating(self, doc: YamlDocument, path: tuple[Any, ...], t: Threat) -> None:
+        """A declared severity that likelihood and impact rate otherwise is kept, with a warning."""
+        rated = rated_severity(t.likelihood, t.impact)
+        if rated is not None and rated != t.severity:
+            p = doc.problem((*path, "severity"), f"threat '{t.id}': severity {t.severity}, but likelihood "
+                            f"{t.likelihood} x impact {t.impact} rates {rated} (OWASP risk rating)",
+                            "change one of them, or say in the description why the declared severity stands")
+            self.warnings.append(Problem(p.file, p.line, p.col, p.message, p.hint, severity="warning"))
+
     def read_entry(self, doc: YamlDocument, key: str, i: int, raw: Any) -> None:
         self.check_nested(doc, key, i, raw)
         raw_id = raw.get("id") if isinstance(raw, dict) else None
@@ -301,6 +311,8 @@ class _Loading:
             return
         table: dict[str, Any] = self.threats if key == "threats" else self.mitigations
         ident = getattr(entry, "id")  # noqa: B009 - Threat and Mitigation both have an id
+        if isinstance(entry, Threat):
+            self.check_rating(doc, (key, i), entry)
         table[ident] = entry
         (self.threat_at if key == "threats" else self.mitigation_at)[ident] = self.located(doc, (key, i))
         self.docs[(label, ident)] = (doc, (key, i))

@@ -9,6 +9,7 @@ from typing import Any
 from threatgraph import __version__, compliance
 from threatgraph.assess import Assessment
 from threatgraph.render import paths
+from threatgraph.vocabulary import rated_severity
 
 
 def coverage_document(a: Assessment) -> dict[str, Any]:
@@ -17,7 +18,7 @@ def coverage_document(a: Assessment) -> dict[str, Any]:
     for tid, t in c.threats.items():
         threats.append({
             "id": tid, "title": t.title, "severity": t.severity, "stride": list(t.stride),
-            "likelihood": t.likelihood, "impact": t.impact,
+            "likelihood": t.likelihood, "impact": t.impact, "rated_severity": rated_severity(t.likelihood, t.impact),
             "references": t.references.model_dump(mode="json"),
             "mitigations": [r.id for r in t.mitigations],
             "links": [{"mitigation": r.id, "role": r.role, "targets": r.targets} for r in t.mitigations],

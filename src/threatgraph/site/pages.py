@@ -56,6 +56,7 @@ from threatgraph.vocabulary import (
     RISK,
     STATUSES,
     STRIDE,
+    rated_severity,
     residual_risk,
     shown_status,
     worst_status,
@@ -459,7 +460,9 @@ class SiteWriter:
         w = a.catalog.locations.threat(tid)
         out = [_front(f"{tid} {t.title}"), f"# {md(tid)}: {md(t.title)}\n",
                f"**Severity** {t.severity}" + (f" · likelihood {t.likelihood}" if t.likelihood else "")
-               + (f" · impact {t.impact}" if t.impact else "") + f" · **STRIDE** {', '.join(t.stride)} · "
+               + (f" · impact {t.impact}" if t.impact else "")
+               + (f" (rated {rated}{', differs from the declared severity' if rated != t.severity else ''})"
+                  if (rated := rated_severity(t.likelihood, t.impact)) else "") + f" · **STRIDE** {', '.join(t.stride)} · "
                f"declared in {md_code(f'{w.file}:{w.line}')}\n"]
         if t.description:
             out.append(md_block(t.description) + "\n")
