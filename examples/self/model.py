@@ -33,6 +33,8 @@ snapshot = Data("Model snapshot (pickled frozen records)", classification=Classi
 verdict = Data("Verdict and findings (text, JSON, SARIF, Markdown)", classification=Classification.RESTRICTED)
 site_pages = Data("Site pages and diagrams (HTML, SVG)", classification=Classification.RESTRICTED)
 action_inputs = Data("Action inputs (paths, revisions)", classification=Classification.PUBLIC)
+foreign_model = Data("Another tool's model (OTM or Threat Dragon JSON)", classification=Classification.PUBLIC)
+spreadsheet = Data("Pairs as CSV or XLSX", classification=Classification.RESTRICTED)
 
 # --- elements ------------------------------------------------------------------------------
 contributor = ExternalEntity("Pull request author", inBoundary=pull_request,
@@ -67,6 +69,12 @@ action = Process("GitHub Action (action.yml)", inBoundary=runner,
                  description="Composite action: inputs reach bash through environment variables.")
 step_outputs = Datastore("$GITHUB_OUTPUT and the job summary", inBoundary=github)
 reviewer = ExternalEntity("Security reviewer's browser", inBoundary=github)
+foreign_file = Datastore("File exported by another tool (import otm|threat-dragon)", inBoundary=pull_request,
+                         description="Written by IriusRisk, startleft, Threat Dragon or anyone; hostile names included.")
+importer = Process("Importers (OTM, Threat Dragon)", inBoundary=process,
+                   description="Read another tool's JSON and generate a pytm model file and catalogs.")
+spreadsheet_app = ExternalEntity("Spreadsheet or tracker opening the export", inBoundary=github,
+                                 description="Excel, LibreOffice, Jira or Azure DevOps importing CSV/XLSX.")
 
 # --- flows ---------------------------------------------------------------------------------
 author_edits_catalogs = Dataflow(contributor, catalogs, "edits catalogs in a pull request", protocol="git",
@@ -98,3 +106,8 @@ action_to_cli = Dataflow(action, cli, "command line", protocol="exec", data=[act
 action_to_outputs = Dataflow(action, step_outputs, "step outputs and summary", protocol="file",
                              data=[action_inputs, verdict])
 site_to_reviewer = Dataflow(out_folder, reviewer, "site opened by a reviewer", protocol="HTTPS", data=[site_pages])
+foreign_to_importer = Dataflow(foreign_file, importer, "foreign model read", protocol="file", data=[foreign_model])
+importer_writes_model = Dataflow(importer, model_file, "generated model file and catalogs", protocol="file",
+                                 data=[model_code, catalog_yaml])
+export_to_spreadsheet = Dataflow(renderer, spreadsheet_app, "CSV / XLSX of the pairs opened", protocol="file",
+                                 data=[spreadsheet])
