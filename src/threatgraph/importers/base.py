@@ -41,6 +41,19 @@ class Reader:
         self.problems.append(Problem(self.name, self.line(*near), 1, message, hint))
 
 
+def load_json(text: str, name: str, what: str) -> dict[str, Any]:
+    """The file's top-level JSON object, or a located error naming `what` it should be."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(name, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}",
+                                  f"{what} is a JSON document")]) from None
+    if not isinstance(doc, dict):
+        raise InputError([Problem(name, 1, 1, f"{what} is a JSON object, not {type(doc).__name__}",
+                                  "check the file is the right export")])
+    return doc
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

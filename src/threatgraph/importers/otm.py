@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 from threatgraph.errors import InputError, Problem
-from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone
+from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone, load_json
 from threatgraph.importers.base import Reader as _Reader
 from threatgraph.importers.base import as_dict as _obj
 from threatgraph.importers.base import as_list as _list
@@ -102,13 +102,7 @@ def stride_of(categories: list[Any]) -> list[str]:
 
 def parse(text: str, name: str, accept_until: dt.date) -> Imported:
     r = _Reader(name, text)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(name, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}",
-                                  "an OTM file is a JSON document")]) from None
-    if not isinstance(doc, dict):
-        raise InputError([Problem(name, 1, 1, "an OTM document is a JSON object", "check the file is an OTM export")])
+    doc = load_json(text, name, "an OTM file")
     version = doc.get("otmVersion")
     if version not in VERSIONS:
         raise InputError([Problem(name, r.line("otmVersion"), 1,

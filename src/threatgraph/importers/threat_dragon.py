@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from threatgraph.errors import InputError, Problem
-from threatgraph.importers.base import Flow, Imported, Names, Node, Reader, Zone
+from threatgraph.importers.base import Flow, Imported, Names, Node, Reader, Zone, load_json
 from threatgraph.importers.base import as_dict as _obj
 from threatgraph.importers.base import as_text as _str
 from threatgraph.importers.otm import stride_of
@@ -40,13 +40,7 @@ def _inside(inner: tuple[float, float, float, float], outer: tuple[float, float,
 
 def parse(text: str, name: str) -> Imported:
     r = Reader(name, text)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(name, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}",
-                                  "a Threat Dragon model is a JSON document")]) from None
-    if not isinstance(doc, dict):
-        raise InputError([Problem(name, 1, 1, "a Threat Dragon model is a JSON object", "check the file")])
+    doc = load_json(text, name, "a Threat Dragon model")
     version = _str(doc.get("version"))
     if not version.startswith("2."):
         hint = ("a Threat Dragon v1 model: open it in Threat Dragon 2 and save it, which converts it"
