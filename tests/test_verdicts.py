@@ -142,8 +142,12 @@ def test_a_drifted_layer_is_its_own_sarif_result_at_the_failing_line(project, ru
     results = json.loads(r.out)["runs"][0]["results"]
     drift = [x for x in results if x["ruleId"] == "threatgraph.drift"]
     assert [x["properties"]["mitigation"] for x in drift] == ["M-PIN"]
+    # located at the mitigation in this repository, the failing source line related
     loc = drift[0]["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"] == {"uri": "a.conf", "uriBaseId": "SRCROOT"} and loc["region"]["startLine"] == 2
+    assert loc["artifactLocation"] == {"uri": "mitigations/main.yaml", "uriBaseId": "PROJECTROOT"}
+    at = [x["physicalLocation"] for x in drift[0]["relatedLocations"]
+          if x["physicalLocation"]["artifactLocation"].get("uriBaseId") == "SRCROOT"]
+    assert at[0]["artifactLocation"]["uri"] == "a.conf" and at[0]["region"]["startLine"] == 2
     # the pair itself is partially mitigated (M-TLS holds), which earlier raised no result at all
     pairs = json.loads(run("check", "--source", "src", "--format", "json", cwd=project.root).out)["threats"][0]
     assert pairs["targets"][0]["status"] == PARTIAL
