@@ -82,3 +82,15 @@ def test_build_shows_its_stages_on_a_terminal_only(project, monkeypatch, tmp_pat
     pipe = io.StringIO()  # not a terminal
     terminal_progress(pipe)("writing the reports")
     assert pipe.getvalue() == ""
+
+
+def test_validate_reads_the_catalogs_without_running_the_model(project, run):
+    """The pre-commit hook's command: a model that would fail to load is never run; a broken
+    catalog is a located error, exit 2."""
+    project.write("model.py", "raise SystemExit('the model must not run')\n")
+    r = run("validate", cwd=project.root)
+    assert r.code == 0 and "catalogs valid: 3 threats, 3 mitigations" in r.out
+    project.write("mitigations/main.yaml", "mitigations:\n  - id: M-TLS\n    title: TLS\n    status: done\n")
+    r = run("validate", cwd=project.root)
+    assert r.code == 2 and "mitigations/main.yaml:4:" in r.err and "'done' is not a valid status" in r.err
+    assert run("check", "--no-evidence", cwd=project.root).code == 2  # check still loads (and refuses) the model

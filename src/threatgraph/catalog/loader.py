@@ -175,7 +175,7 @@ class _Loading:
     """The state of one catalog load: first every file and entry on its own, then the
     cross-references between entries (which need every entry known)."""
 
-    def __init__(self, model: Model, root: Path, evidence_validator: Any,
+    def __init__(self, model: Model | None, root: Path, evidence_validator: Any,
                  packs: Sequence[tuple[str, Threat, Location]] = ()) -> None:
         self.model, self.root, self.evidence_validator = model, root, evidence_validator
         self.problems: list[Problem] = []
@@ -244,7 +244,7 @@ class _Loading:
                     self.read_entry(doc, key, i, raw)
 
     def read_not_applicable(self, doc: YamlDocument, value: list[Any]) -> None:
-        known = set(self.model.elements) | set(self.model.flows)
+        known = set(self.model.elements) | set(self.model.flows) if self.model is not None else None
         for i, raw in enumerate(value):
             try:
                 entry = NotApplicable.model_validate(raw)
@@ -256,7 +256,7 @@ class _Loading:
                     self.problems.append(doc.problem(
                         ("not_applicable", i, "targets", j), f"'{target}' is a pattern",
                         "name each element or flow: a blanket answer hides what was never looked at"))
-                elif target not in known:
+                elif known is not None and target not in known:
                     self.problems.append(doc.problem(("not_applicable", i, "targets", j),
                                                      f"no element or flow with id '{target}' in the model",
                                                      did_you_mean(target, known)))
@@ -321,7 +321,7 @@ class _Loading:
         """Selectors and evidence, checked even on an entry pydantic rejects (all problems at once)."""
         if not isinstance(raw, dict):
             return
-        if key == "threats" and isinstance(raw.get("applies_to"), list):
+        if key == "threats" and isinstance(raw.get("applies_to"), list) and self.model is not None:
             self.problems += _check_applies_to(raw["applies_to"], doc, (key, i), self.model)
         if key == "mitigations" and self.evidence_validator is not None and isinstance(raw.get("evidence"), list):
             for k, item in enumerate(raw["evidence"]):
@@ -420,10 +420,11 @@ class _Loading:
         )
 
 
-def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model, root: Path,
+def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model | None, root: Path,
                  evidence_validator: Any = None, packs: Sequence[tuple[str, Threat, Location]] = ()) -> Catalog:
     """Load and cross-check both catalogs against the model (after the threats of included
-    packs, which a file may replace, exclude or amend); raise InputError with every problem."""
+    packs, which a file may replace, exclude or amend); raise InputError with every problem.
+    Without a model (`threatgraph validate`) selectors' and answers' ids are not checked."""
     loading = _Loading(model, root, evidence_validator, packs)
     loading.read_folder("threats", threats_dir, ThreatFile)
     loading.read_folder("mitigations", mitigations_dir, MitigationFile)

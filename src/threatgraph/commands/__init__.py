@@ -17,6 +17,7 @@ from threatgraph.commands import (
     report,
     schema,
     site,
+    validate,
 )
 from threatgraph.commands.base import Command
 
@@ -34,4 +35,5 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     schema.COMMAND,
     init.COMMAND,
     importing.COMMAND,
+    validate.COMMAND,
 )}
