@@ -119,6 +119,9 @@ def test_a_model_drawn_in_threat_dragon_imports_and_checks(tmp_path):
     assert status == {"Session hijack": "mitigated", "Verbose errors": "false-positive",
                       "SQL injection": "unmitigated", "Query sniffing": "unmitigated"}
     assert _tg("check", cwd=tmp_path / "proj").returncode in (0, 1)
+    built = _tg("build", "--no-site", "--out", str(tmp_path / "out"), cwd=tmp_path / "proj")
+    assert built.returncode in (0, 1), built.stderr
+    assert (tmp_path / "out" / "reports" / "coverage.json").exists()
 
 
 def test_a_v1_model_is_refused_with_the_way_out(tmp_path):
