@@ -150,33 +150,61 @@ def _record(model: Model, ident: str) -> Any:
             or model.data.get(ident))
 
 
-def read(path: str, scope: Scope) -> Any:
-    """The value at `path`, following links (`sink.minTLSVersion`); Undefined when Python
-    would raise AttributeError."""
-    obj = scope.target
+def _path_reader(path: str) -> Callable[[Scope], Any]:
+    """A reader for `path`, its parts worked out once: the value at `path`, following links
+    (`sink.minTLSVersion`); Undefined when Python would raise AttributeError."""
     parts = path.split(".")
-    if parts[0] == "item":
-        if scope.item is None:
-            raise Undefined(path)
-        obj, parts = scope.item, parts[1:]
+    from_item = parts[0] == "item"
+    if from_item:
+        parts = parts[1:]
+    keys: list[str] = []
     i = 0
     while i < len(parts):
         # a dotted key kept flat ("controls.sanitizesInput") wins over following a link
         if i + 1 < len(parts) and parts[i] == "controls":
-            key, i = f"controls.{parts[i + 1]}", i + 2
+            keys.append(f"controls.{parts[i + 1]}")
+            i += 2
         else:
-            key, i = parts[i], i + 1
-        value = fact(scope.model.fact_layouts, getattr(obj, "facts", None), key)
-        if value is MISSING:
-            raise Undefined(path)
-        if i == len(parts):
-            return _resolve_refs(value, scope.model)
-        if not isinstance(value, Ref):
-            raise Undefined(path)
-        obj = _record(scope.model, value.id)
-        if obj is None:
-            raise Undefined(path)
-    raise Undefined(path)
+            keys.append(parts[i])
+            i += 1
+    last = len(keys) - 1
+    if last == 0 and not from_item:  # the common case, one attribute of the target: no loop
+        key = keys[0]
+
+        def one(scope: Scope) -> Any:
+            value = fact(scope.model.fact_layouts, getattr(scope.target, "facts", None), key)
+            if value is MISSING:
+                raise Undefined(path)
+            return _resolve_refs(value, scope.model) if isinstance(value, tuple) else value
+
+        return one
+
+    def reader(scope: Scope) -> Any:
+        obj = scope.target
+        if from_item:
+            if scope.item is None:
+                raise Undefined(path)
+            obj = scope.item
+        model = scope.model
+        for n, key in enumerate(keys):
+            value = fact(model.fact_layouts, getattr(obj, "facts", None), key)
+            if value is MISSING:
+                raise Undefined(path)
+            if n == last:
+                return _resolve_refs(value, model)
+            if not isinstance(value, Ref):
+                raise Undefined(path)
+            obj = _record(model, value.id)
+            if obj is None:
+                raise Undefined(path)
+        raise Undefined(path)
+
+    return reader
+
+
+def read(path: str, scope: Scope) -> Any:
+    """The value at `path` in `scope` (see _path_reader)."""
+    return _path_reader(path)(scope)
 
 
 def _resolve_refs(value: Any, model: Model) -> Any:
@@ -186,15 +214,16 @@ def _resolve_refs(value: Any, model: Model) -> Any:
     return value
 
 
-def _operand(value: Any, scope: Scope) -> Any:
+def _operand(value: Any) -> Callable[[Scope], Any]:
     if isinstance(value, dict):
         if "attr" in value:
-            return read(value["attr"], scope)
+            return _path_reader(value["attr"])
         kind, _, name = value["enum"].partition(".")
-        return EnumValue(kind, name, scope.model.fact_enums.get(kind, {}).get(name))
+        return lambda scope: EnumValue(kind, name, scope.model.fact_enums.get(kind, {}).get(name))
     if isinstance(value, list):
-        return tuple(_operand(v, scope) for v in value)
-    return value
+        parts = [_operand(v) for v in value]
+        return lambda scope: tuple(p(scope) for p in parts)
+    return lambda scope: value
 
 
 def _compare(test: str, left: Any, right: Any) -> bool:
@@ -210,35 +239,61 @@ def _compare(test: str, left: Any, right: Any) -> bool:
         raise Undefined("values that do not compare") from None
 
 
-def holds(cond: Mapping[str, Any], scope: Scope) -> bool:
-    """Python truthiness of the condition; raises Undefined where Python would raise."""
+Check = Callable[[Scope], bool]
+
+
+def compile_condition(cond: Mapping[str, Any]) -> Check:
+    """The condition as a function of the scope, built once per selector and then run on every
+    object: Python truthiness of the condition, raising Undefined where Python would raise. (The
+    tree is data validated at load; nothing in it is ever evaluated as code.)"""
     if "attr" in cond:
-        value = read(cond["attr"], scope)
+        reader = _path_reader(cond["attr"])
         tests = [k for k in cond if k != "attr"]
         if not tests:
-            return bool(value)
+            return lambda scope: bool(reader(scope))
         test = tests[0]
         if test == "is":
-            return value is cond["is"]
-        return _compare(test, value, _operand(cond[test], scope))
+            expected = cond["is"]
+            return lambda scope: reader(scope) is expected
+        operand = _operand(cond[test])
+        return lambda scope: _compare(test, reader(scope), operand(scope))
     key, value = next(iter(cond.items()))
-    if key == "all":
-        return all(holds(c, scope) for c in value)
-    if key == "any":
-        return any(holds(c, scope) for c in value)
+    if key in ("all", "any"):
+        parts = [compile_condition(c) for c in value]
+        combine = all if key == "all" else any
+        return lambda scope: combine(p(scope) for p in parts)
     if key == "not":
-        return not holds(value, scope)
+        inner = compile_condition(value)
+        return lambda scope: not inner(scope)
     if key == "safe":
-        return safely(value, scope)
-    items = read(value["in"], scope)
-    if not isinstance(items, tuple):
-        raise Undefined(value["in"])
-    return any(holds(value["where"], Scope(scope.model, scope.target, item)) for item in items)
+        return compile_safely(value)
+    items_of, where, path = _path_reader(value["in"]), compile_condition(value["where"]), value["in"]
+
+    def some(scope: Scope) -> bool:
+        items = items_of(scope)
+        if not isinstance(items, tuple):
+            raise Undefined(path)
+        return any(where(Scope(scope.model, scope.target, item)) for item in items)
+
+    return some
+
+
+def compile_safely(cond: Mapping[str, Any]) -> Check:
+    """`compile_condition`, with a failed read meaning false (how pytm applies a condition)."""
+    inner = compile_condition(cond)
+
+    def check(scope: Scope) -> bool:
+        try:
+            return inner(scope)
+        except Undefined:
+            return False
+
+    return check
+
+
+def holds(cond: Mapping[str, Any], scope: Scope) -> bool:
+    return compile_condition(cond)(scope)
 
 
 def safely(cond: Mapping[str, Any], scope: Scope) -> bool:
-    """`holds`, with a failed read meaning false (how pytm applies a condition)."""
-    try:
-        return holds(cond, scope)
-    except Undefined:
-        return False
+    return compile_safely(cond)(scope)

@@ -203,9 +203,10 @@ def _narrow_where(result: AbstractSet[str], value: Any, index: ModelIndex, what:
     m = index.model
     records = m.flows if what == FLOWS else None
     out = set()
+    check = conditions.compile_safely(value)  # once per selector, then run on every object
     for ident in result:
         record = records[ident] if records is not None else (m.elements.get(ident) or m.boundaries[ident])
-        if conditions.safely(value, conditions.Scope(m, record)):
+        if check(conditions.Scope(m, record)):
             out.add(ident)
     return out
 
