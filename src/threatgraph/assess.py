@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -30,9 +30,12 @@ from threatgraph.vocabulary import (
     FALSE_POSITIVE,
     MITIGATED,
     PARTIAL,
+    RISK,
     STATUSES,
     STRIDE,
     UNMITIGATED,
+    leaves_open,
+    residual_risk,
 )
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
@@ -302,3 +305,15 @@ def assess(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Target, .
         by_severity=MappingProxyType(by_severity),
         expired_decisions=expired, drift=drift, today=today, source_label=source_label,
         warnings=warnings)
+
+
+def open_by_risk(pairs: Iterable[Pair]) -> list[Pair]:
+    """The pairs that leave risk open (unmitigated, expired, partial), the most residual risk
+    first, then by threat and target: the order every open-pairs list uses."""
+    return sorted((p for p in pairs if leaves_open(p.status)),
+                  key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
+
+
+def by_risk(pairs: Iterable[Pair]) -> list[Pair]:
+    """Every pair in the same order (the spreadsheet export lists them all)."""
+    return sorted(pairs, key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))

@@ -8,6 +8,7 @@ mitigations takes the least covered of their states: they implement it together.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -43,8 +44,6 @@ def _combined(states: list[str]) -> str:
 
 def _control_key(control: str) -> tuple[object, ...]:
     """SC-7 before SC-7(5) before SC-12; 5.3 before 5.10."""
-    import re
-
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", control))
 
 

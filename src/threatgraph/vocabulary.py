@@ -52,6 +52,11 @@ OPEN_STATUSES = frozenset({UNMITIGATED, EXPIRED})
 NO_STATUS = "none"  # nothing mapped
 
 
+def leaves_open(status: str) -> bool:
+    """Unmitigated, expired or partially mitigated: risk the pair leaves open."""
+    return status in OPEN_STATUSES or status == PARTIAL
+
+
 def status_rank(status: str) -> int:
     return STATUS_RANK.get(status, len(STATUS_RANK) + 1)
 

@@ -41,6 +41,12 @@ class References(_Strict):
     links: list[Annotated[str, StringConstraints(max_length=2000)]] = []
     notes: list[Text] = Field(default=[], description="where the threat comes from, e.g. a review finding")
 
+    def linked(self) -> list[tuple[str, str]]:
+        """(id, URL at MITRE) for every CWE, CAPEC and ATT&CK id, in that order."""
+        return ([(r, f"https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html") for r in self.cwe]
+                + [(r, f"https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html") for r in self.capec]
+                + [(r, f"https://attack.mitre.org/techniques/{r.replace('.', '/')}/") for r in self.attack])
+
 
 class MitigationRef(_Strict):
     """A mitigation that addresses a threat, optionally only on some of its targets, with what it

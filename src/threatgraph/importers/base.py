@@ -66,6 +66,25 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None else str(value)
 
 
+_STRIDE_WORDS = (("spoof", "spoofing"), ("imperson", "spoofing"), ("tamper", "tampering"), ("inject", "tampering"),
+                 ("integrity", "tampering"), ("repudiat", "repudiation"), ("disclos", "information_disclosure"),
+                 ("leak", "information_disclosure"), ("confidential", "information_disclosure"),
+                 ("exposure", "information_disclosure"), ("denial", "denial_of_service"),
+                 ("availability", "denial_of_service"), ("dos", "denial_of_service"),
+                 ("privilege", "elevation_of_privilege"), ("elevation", "elevation_of_privilege"),
+                 ("escalat", "elevation_of_privilege"))
+
+
+def stride_of(categories: list[Any]) -> list[str]:
+    out: list[str] = []
+    for c in categories:
+        text = as_text(c).lower().replace("-", " ").replace("_", " ")
+        exact = text.replace(" ", "_")
+        hits = [exact] if exact in dict(_STRIDE_WORDS).values() else [s for w, s in _STRIDE_WORDS if w in text]
+        out += [h for h in hits if h not in out]
+    return out
+
+
 @dataclass
 class Zone:
     var: str

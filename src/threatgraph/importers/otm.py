@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 from threatgraph.errors import InputError, Problem
-from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone, load_json
+from threatgraph.importers.base import PYTM_CLASS, Asset, Flow, Imported, Names, Node, Zone, load_json, stride_of
 from threatgraph.importers.base import Reader as _Reader
 from threatgraph.importers.base import as_dict as _obj
 from threatgraph.importers.base import as_list as _list
@@ -26,13 +26,6 @@ from threatgraph.importers.base import as_text as _str
 from threatgraph.vocabulary import FRAMEWORKS
 
 VERSIONS = ("0.1.0", "0.2.0")
-_STRIDE_WORDS = (("spoof", "spoofing"), ("imperson", "spoofing"), ("tamper", "tampering"), ("inject", "tampering"),
-                 ("integrity", "tampering"), ("repudiat", "repudiation"), ("disclos", "information_disclosure"),
-                 ("leak", "information_disclosure"), ("confidential", "information_disclosure"),
-                 ("exposure", "information_disclosure"), ("denial", "denial_of_service"),
-                 ("availability", "denial_of_service"), ("dos", "denial_of_service"),
-                 ("privilege", "elevation_of_privilege"), ("elevation", "elevation_of_privilege"),
-                 ("escalat", "elevation_of_privilege"))
 _KIND_WORDS = (("datastore", ("database", "datastore", "store", "storage", "bucket", "s3", "queue", "cache", "file",
                               "log", "table", "disk", "volume", "registry", "repository", "db")),
                ("actor", ("actor", "user", "person", "human", "browser", "client")),
@@ -88,16 +81,6 @@ def _severity(attrs: dict[str, Any], impact: float | None) -> str:
         if impact >= floor:
             return name
     return "info"
-
-
-def stride_of(categories: list[Any]) -> list[str]:
-    out: list[str] = []
-    for c in categories:
-        text = _str(c).lower().replace("-", " ").replace("_", " ")
-        exact = text.replace(" ", "_")
-        hits = [exact] if exact in dict(_STRIDE_WORDS).values() else [s for w, s in _STRIDE_WORDS if w in text]
-        out += [h for h in hits if h not in out]
-    return out
 
 
 def parse(text: str, name: str, accept_until: dt.date) -> Imported:

@@ -11,10 +11,9 @@ import re
 from typing import Any
 
 from threatgraph.errors import InputError, Problem
-from threatgraph.importers.base import Flow, Imported, Names, Node, Reader, Zone, load_json
+from threatgraph.importers.base import Flow, Imported, Names, Node, Reader, Zone, load_json, stride_of
 from threatgraph.importers.base import as_dict as _obj
 from threatgraph.importers.base import as_text as _str
-from threatgraph.importers.otm import stride_of
 
 KIND = {"tm.Process": "process", "tm.Store": "datastore", "tm.Actor": "external_entity"}
 SHAPE_KIND = {"process": "process", "store": "datastore", "actor": "external_entity"}

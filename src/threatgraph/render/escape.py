@@ -51,3 +51,12 @@ def md_code(text: object) -> str:
 
 def html_text(text: object) -> str:
     return html.escape(visible(str(text)), quote=True)
+
+
+# Characters XML 1.0 cannot carry at all, not even as character references (GraphML, XLSX).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text XML can hold: a character it cannot is written as <U+XXXX>."""
+    return _NOT_XML.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text) if _NOT_XML.search(text) else text

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
 import networkx as nx
 
 from threatgraph.analysis.graph import to_networkx
 from threatgraph.model.types import Model
+from threatgraph.render.escape import xml_text
 
 
 def render_json(model: Model) -> str:
@@ -35,15 +35,8 @@ def render(model: Model, fmt: str) -> str:
     return buf.getvalue().decode("utf-8")
 
 
-# Characters XML 1.0 cannot carry at all, not even as character references.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def _xml(value: object) -> object:
-    """Text XML can hold: a character it cannot is written as <U+XXXX>."""
-    if isinstance(value, str) and _NOT_XML.search(value):
-        return _NOT_XML.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", value)
-    return value
+    return xml_text(value) if isinstance(value, str) else value
 
 
 def _scalar(value: object) -> object:

@@ -198,9 +198,7 @@ def _help_markdown(a: Assessment, tid: str) -> str:
     else:
         out += ["No mitigation is declared.", ""]
     refs = t.references
-    links = [f"[{r}](https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.cwe]
-    links += [f"[{r}](https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.capec]
-    links += [f"[{r}](https://attack.mitre.org/techniques/{r.replace('.', '/')}/)" for r in refs.attack]
+    links = [f"[{r}]({url})" for r, url in refs.linked()]
     if links:
         out.append("**References**: " + ", ".join(links))
     return "\n".join(out).strip() + "\n"
@@ -258,7 +256,10 @@ def _in_target(result: dict[str, Any]) -> dict[str, Any] | None:
 
 def category(a: Assessment, locate: str) -> str:
     """The code-scanning category: one per model and placement."""
-    name = re.sub(r"[^a-z0-9]+", "-", a.model.name.lower()).strip("-")[:60] or "model"
+    return _category(re.sub(r"[^a-z0-9]+", "-", a.model.name.lower()).strip("-")[:60] or "model", locate)
+
+
+def _category(name: str, locate: str) -> str:
     return f"threatgraph{'-target' if locate == 'target' else ''}/{name}/"
 
 
@@ -340,7 +341,7 @@ def failure(problems: list[Any], locate: str = "model") -> str:
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
            "runs": [{"tool": {"driver": {"name": "threatgraph", "version": __version__, "semanticVersion": __version__,
                                          "rules": []}},
-                     "automationDetails": {"id": f"threatgraph{'-target' if locate == 'target' else ''}/input-error/"},
+                     "automationDetails": {"id": _category("input-error", locate)},
                      "invocations": [{"executionSuccessful": False, "exitCode": 2,
                                       "toolExecutionNotifications": notes}],
                      "originalUriBaseIds": {PROJECT: {"description": {"text": "the threat-model repository"}}},

@@ -17,15 +17,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from threatgraph.assess import Assessment, Pair
-from threatgraph.render.escape import md, visible
+from threatgraph.assess import Assessment, Pair, by_risk, open_by_risk
+from threatgraph.render.escape import md, visible, xml_text
 from threatgraph.rows import Row
-from threatgraph.vocabulary import OPEN_STATUSES, PARTIAL, RISK, residual_risk
+from threatgraph.vocabulary import residual_risk
 
 COLUMNS = ("threat", "title", "target", "target_kind", "severity", "residual_risk", "stride", "status", "rests_on",
            "reason", "mitigations", "decision", "owner", "expires")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKER = "<!-- threatgraph:pair {fingerprint} -->"
 
 
@@ -50,7 +49,7 @@ class PairRow(Row):
 def pair_rows(a: Assessment) -> list[PairRow]:
     """Every pair, the most residual risk first (then by threat and target)."""
     out = []
-    for p in sorted(a.pairs, key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id)):
+    for p in by_risk(a.pairs):
         t = a.catalog.threats[p.threat]
         d = a.catalog.decisions[p.decision] if p.decision is not None else None
         out.append(PairRow(
@@ -65,7 +64,7 @@ def pair_rows(a: Assessment) -> list[PairRow]:
 
 def cell(value: str) -> str:
     """A value a spreadsheet shows as text: never a formula, no character XML refuses."""
-    text = _NOT_XML.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", value)
+    text = xml_text(value)
     return "'" + text if text.startswith(_FORMULA) else text
 
 
@@ -158,6 +157,4 @@ def render_github_issues(a: Assessment) -> str:
     """A JSON list, one issue per open pair (unmitigated, expired, partial), ready for a script:
     search for the marker (`gh issue list --search "<fingerprint> in:body"`), then edit that issue
     or `gh issue create --title ... --body-file ...`."""
-    open_pairs = [p for p in a.pairs if p.status in OPEN_STATUSES or p.status == PARTIAL]
-    open_pairs.sort(key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
-    return json.dumps([_issue(a, p) for p in open_pairs], indent=2, ensure_ascii=False) + "\n"
+    return json.dumps([_issue(a, p) for p in open_by_risk(a.pairs)], indent=2, ensure_ascii=False) + "\n"

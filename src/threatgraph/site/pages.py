@@ -22,7 +22,7 @@ from itertools import groupby
 from urllib.parse import quote
 
 from threatgraph.analysis.completeness import Cell as StrideCell
-from threatgraph.assess import SUMMARY_KEY, Assessment, Pair
+from threatgraph.assess import SUMMARY_KEY, Assessment, Pair, open_by_risk
 from threatgraph.compliance import controls
 from threatgraph.compliance import summary as control_summary
 from threatgraph.evidence.base import EvidenceResult
@@ -51,11 +51,10 @@ from threatgraph.vocabulary import (
     CLAIMED,
     FRAMEWORKS,
     MITIGATED,
-    OPEN_STATUSES,
-    PARTIAL,
     RISK,
     STATUSES,
     STRIDE,
+    leaves_open,
     rated_severity,
     residual_risk,
     shown_status,
@@ -413,8 +412,7 @@ class SiteWriter:
 
     def open_pairs(self) -> list[Pair]:
         """Unmitigated, expired and partial pairs, the most residual risk first."""
-        return sorted((p for p in self.a.pairs if p.status in OPEN_STATUSES or p.status == PARTIAL),
-                      key=lambda p: (-RISK.index(residual_risk(p.severity, p.status)), p.threat, p.target.id))
+        return open_by_risk(self.a.pairs)
 
     def open_pairs_table(self, pairs: list[Pair]) -> list[str]:
         a = self.a
@@ -467,9 +465,7 @@ class SiteWriter:
         if t.description:
             out.append(md_block(t.description) + "\n")
         refs = t.references
-        bits = [f"[{r}](https://cwe.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.cwe]
-        bits += [f"[{r}](https://capec.mitre.org/data/definitions/{r.split('-')[1]}.html)" for r in refs.capec]
-        bits += [f"[{r}](https://attack.mitre.org/techniques/{r.replace('.', '/')}/)" for r in refs.attack]
+        bits = [f"[{r}]({url})" for r, url in refs.linked()]
         bits += [md(n) for n in refs.notes]
         if bits:
             out.append("**References** " + " · ".join(bits) + "\n")
@@ -765,7 +761,7 @@ class SiteWriter:
         for p in self.a.pairs:
             shown = shown_status(p.status, p.basis)
             for category in self.a.catalog.threats[p.threat].stride:
-                cells[(self.zone_of(p.target.id), category)].append((shown, p.status in OPEN_STATUSES or p.status == PARTIAL))
+                cells[(self.zone_of(p.target.id), category)].append((shown, leaves_open(p.status)))
         zones = sorted({z for z, _ in cells}, key=lambda z: (z == OUTSIDE, z))
 
         def cell(zone: str, category: str) -> Cell:
@@ -801,7 +797,7 @@ class SiteWriter:
     def open_risk(self, tid: str) -> int:
         """How much risk the threat leaves open on its worst target (for sorting rows)."""
         return max((RISK.index(residual_risk(p.severity, p.status)) for p in self.a.pairs_of_threat(tid)
-                    if p.status in OPEN_STATUSES or p.status == PARTIAL), default=0)
+                    if leaves_open(p.status)), default=0)
 
     def matrix_by_target(self) -> str:
         """Small layout: the heat maps, then one table per STRIDE category (a threat under its
