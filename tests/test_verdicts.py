@@ -172,5 +172,10 @@ def test_every_mitigated_pair_names_its_controls_and_where_they_hold():
     a = _firewall_with(set())
     for p in a.pairs:
         if p.status == MITIGATED:
-            assert p.reason.startswith("mitigated (verified)") and "holds at src/x.ts:1" in p.reason
-            assert any(m in p.reason for m in p.mitigations)
+            assert "holds at src/x.ts:1" in p.reason and any(m in p.reason for m in p.mitigations)
+            unproven = [m for m in p.mitigations if not a.catalog.mitigations[m].evidence]
+            if unproven:  # a control no source can prove (a runtime default): claimed, and said so
+                assert p.reason.startswith("mitigated (claimed)") and p.basis == "claimed"
+                assert all(f"{m} holds (claimed, not verified)" in p.reason for m in unproven)
+            else:
+                assert p.reason.startswith("mitigated (verified)")
