@@ -150,9 +150,9 @@ def _record(model: Model, ident: str) -> Any:
             or model.data.get(ident))
 
 
-def _path_reader(path: str) -> Callable[[Scope], Any]:
-    """A reader for `path`, its parts worked out once: the value at `path`, following links
-    (`sink.minTLSVersion`); Undefined when Python would raise AttributeError."""
+def path_keys(path: str) -> tuple[bool, list[str]]:
+    """Whether `path` starts at the current item (`item.x`), and the fact keys it follows:
+    a dotted key kept flat ("controls.sanitizesInput") wins over following a link."""
     parts = path.split(".")
     from_item = parts[0] == "item"
     if from_item:
@@ -160,13 +160,19 @@ def _path_reader(path: str) -> Callable[[Scope], Any]:
     keys: list[str] = []
     i = 0
     while i < len(parts):
-        # a dotted key kept flat ("controls.sanitizesInput") wins over following a link
         if i + 1 < len(parts) and parts[i] == "controls":
             keys.append(f"controls.{parts[i + 1]}")
             i += 2
         else:
             keys.append(parts[i])
             i += 1
+    return from_item, keys
+
+
+def _path_reader(path: str) -> Callable[[Scope], Any]:
+    """A reader for `path`, its parts worked out once: the value at `path`, following links
+    (`sink.minTLSVersion`); Undefined when Python would raise AttributeError."""
+    from_item, keys = path_keys(path)
     last = len(keys) - 1
     if last == 0 and not from_item:  # the common case, one attribute of the target: no loop
         key = keys[0]
@@ -175,7 +181,7 @@ def _path_reader(path: str) -> Callable[[Scope], Any]:
             value = fact(scope.model.fact_layouts, getattr(scope.target, "facts", None), key)
             if value is MISSING:
                 raise Undefined(path)
-            return _resolve_refs(value, scope.model) if isinstance(value, tuple) else value
+            return resolve_refs(value, scope.model) if isinstance(value, tuple) else value
 
         return one
 
@@ -191,7 +197,7 @@ def _path_reader(path: str) -> Callable[[Scope], Any]:
             if value is MISSING:
                 raise Undefined(path)
             if n == last:
-                return _resolve_refs(value, model)
+                return resolve_refs(value, model)
             if not isinstance(value, Ref):
                 raise Undefined(path)
             obj = _record(model, value.id)
@@ -207,7 +213,7 @@ def read(path: str, scope: Scope) -> Any:
     return _path_reader(path)(scope)
 
 
-def _resolve_refs(value: Any, model: Model) -> Any:
+def resolve_refs(value: Any, model: Model) -> Any:
     """A link read as a value stays a link (compared by id); lists of links become records."""
     if isinstance(value, tuple) and value and all(isinstance(v, Ref) for v in value):
         return tuple(_record(model, v.id) for v in value)
@@ -226,7 +232,7 @@ def _operand(value: Any) -> Callable[[Scope], Any]:
     return lambda scope: value
 
 
-def _compare(test: str, left: Any, right: Any) -> bool:
+def compare(test: str, left: Any, right: Any) -> bool:
     if isinstance(left, EnumValue) or isinstance(right, EnumValue):
         if test in ("lt", "le", "gt", "ge"):
             if not (isinstance(left, EnumValue) and isinstance(right, EnumValue) and left.type == right.type
@@ -256,7 +262,7 @@ def compile_condition(cond: Mapping[str, Any]) -> Check:
             expected = cond["is"]
             return lambda scope: reader(scope) is expected
         operand = _operand(cond[test])
-        return lambda scope: _compare(test, reader(scope), operand(scope))
+        return lambda scope: compare(test, reader(scope), operand(scope))
     key, value = next(iter(cond.items()))
     if key in ("all", "any"):
         parts = [compile_condition(c) for c in value]

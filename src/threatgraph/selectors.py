@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from threatgraph import conditions
+from threatgraph import columnar, conditions
 from threatgraph.errors import Problem, did_you_mean
 from threatgraph.model.types import CLASSIFICATIONS, Flow, Model
 from threatgraph.safeyaml import YamlDocument
@@ -80,6 +80,8 @@ class ModelIndex:
         self.flow_ids = frozenset(model.flows)
         self.element_ids = frozenset(model.elements) | frozenset(model.boundaries)
         self._built: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        self._order: dict[str, list[str]] = {}
+        self._columns: columnar.ColumnarConditions | None = None
 
     def by(self, what: str, key: str) -> dict[Any, set[str]]:
         """Ids of flows (or elements and boundaries) by their value for `key`."""
@@ -100,6 +102,24 @@ class ModelIndex:
                         hit.add(record.id)
             self._built[(what, key)] = found
         return found
+
+    def positions(self, what: str) -> list[str]:
+        """The ids of flows (or elements and boundaries) in a fixed order, for bitsets."""
+        found = self._order.get(what)
+        if found is None:
+            m = self.model
+            found = self._order[what] = list(m.flows) if what == FLOWS else [*m.elements, *m.boundaries]
+        return found
+
+    def columns(self) -> columnar.ColumnarConditions:
+        """Conditions over the whole model, built on first use (a catalog without `where`
+        never pays for it)."""
+        if self._columns is None:
+            m = self.model
+            self._columns = columnar.ColumnarConditions(m, {
+                FLOWS: [m.flows[i] for i in self.positions(FLOWS)],
+                ELEMENTS: [m.elements.get(i) or m.boundaries[i] for i in self.positions(ELEMENTS)]})
+        return self._columns
 
     def universe(self, what: str) -> frozenset[str]:
         return self.flow_ids if what == FLOWS else self.element_ids
@@ -199,16 +219,10 @@ def _narrow_pytm_class(result: AbstractSet[str], value: Any, index: ModelIndex, 
 
 
 def _narrow_where(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:
-    """A condition on pytm's attribute values, object by object (conditions.py)."""
-    m = index.model
-    records = m.flows if what == FLOWS else None
-    out = set()
-    check = conditions.compile_safely(value)  # once per selector, then run on every object
-    for ident in result:
-        record = records[ident] if records is not None else (m.elements.get(ident) or m.boundaries[ident])
-        if check(conditions.Scope(m, record)):
-            out.add(ident)
-    return out
+    """A condition on pytm's attribute values, evaluated on the whole model at once
+    (columnar.py; its results shared by every selector on this index)."""
+    ids = index.positions(what)
+    return result & {ids[i] for i in index.columns().holding(value, what)}
 
 
 def _narrow_all(result: AbstractSet[str], value: Any, index: ModelIndex, what: str) -> AbstractSet[str]:

@@ -166,3 +166,8 @@ def fact(layouts: Mapping[str, FactLayout], facts: Facts | None, path: str) -> A
 
 
 _INDEXES: dict[str, tuple[FactLayout, Mapping[str, int]]] = {}
+
+
+def raw_value(value: Any) -> Any:
+    """A stored fact as conditions read it: MISSING for an attribute the object lacks."""
+    return MISSING if value is _MISSING_MARK else value
