@@ -5,7 +5,6 @@ Renderers read this; none recomputes a status."""
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,8 +21,9 @@ from threatgraph.config import Policy
 from threatgraph.defence import CLAIMED, DECIDED, VERIFIED, Link, Outcome, combine
 from threatgraph.errors import InputError, Problem
 from threatgraph.evidence.base import ERROR, FAIL, PASS, UNVERIFIED, EvidenceResult
-from threatgraph.mapping import Target
+from threatgraph.mapping import Target, TargetIds
 from threatgraph.model.types import Model
+from threatgraph.selectors import ids_matching
 from threatgraph.vocabulary import (
     ACCEPTED,
     EXPIRED,
@@ -220,8 +220,9 @@ def _decided(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]]) -> dic
     or two decisions on one pair, is an input error."""
     problems: list[Problem] = []
     decided: dict[tuple[str, str], int] = {}
+    ids = TargetIds(mapping)
     for n, d in enumerate(catalog.decisions):
-        hits = [t.id for t in mapping.get(d.threat, ()) if any(fnmatch.fnmatchcase(t.id, p) for p in d.targets)]
+        hits = sorted(ids_matching(d.targets, ids[d.threat]))  # the mapping's order: by id
         w = catalog.locations.decision(n)
         if not hits:
             problems.append(Problem(w.file, w.line, w.col,
@@ -259,11 +260,13 @@ def _pairs(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]], states: 
         everywhere = [ref for ref in threat.mitigations if ref.targets is None]
         everywhere_outcome = combine([_link(ref, states[ref.id]) for ref in everywhere])
         restricted = any(ref.targets is not None for ref in threat.mitigations)
+        if restricted:
+            ids = frozenset(t.id for t in mapping[tid])
+            scoped = [None if ref.targets is None else ids_matching(ref.targets, ids) for ref in threat.mitigations]
         for target in mapping[tid]:
             refs, outcome = everywhere, everywhere_outcome
             if restricted:
-                refs = [ref for ref in threat.mitigations
-                        if ref.targets is None or any(fnmatch.fnmatchcase(target.id, p) for p in ref.targets)]
+                refs = [ref for ref, on in zip(threat.mitigations, scoped, strict=True) if on is None or target.id in on]
                 outcome = combine([_link(ref, states[ref.id]) for ref in refs])
             applicable = tuple(ref.id for ref in refs)
             decision = decided.get((tid, target.id))

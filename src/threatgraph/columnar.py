@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from threatgraph.conditions import Undefined, compare, path_keys, resolve_refs
-from threatgraph.model.facts import MISSING, EnumValue, Ref, raw_value
+from threatgraph.model.facts import MISSING, MISSING_MARK, EnumValue, Ref
 from threatgraph.model.types import Model
 
 _BITS = bytes.maketrans(b"\x00\x01", b"01")
@@ -63,7 +65,8 @@ class Domain:
     items: Sequence[Any] | None = None
     parent: Sequence[int] | None = None
     columns: dict[str, list[Any]] = field(default_factory=dict)
-    buckets: dict[str, dict[Any, list[int]] | None] = field(default_factory=dict)
+    buckets: dict[str, list[tuple[Any, int]] | None] = field(default_factory=dict)
+    groups: dict[str, list[tuple[str, list[int], list[tuple[Any, ...]]]]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -72,6 +75,21 @@ class Domain:
     @property
     def mask(self) -> int:
         return (1 << self.size) - 1
+
+
+def _truth(value: Any, _operand: Any) -> bool:
+    return bool(value)
+
+
+def _identity(expected: Any, value: Any, _operand: Any) -> bool:
+    return value is expected
+
+
+def _bits_at(where: list[int], size: int) -> int:
+    flags = bytearray(size)
+    for i in where:
+        flags[i] = 1
+    return int(flags.translate(_BITS)[::-1], 2)
 
 
 def _hashable(value: Any) -> Any:
@@ -87,7 +105,6 @@ class ColumnarConditions:
         self.domains = {what: Domain((what,), list(records)) for what, records in targets.items()}
         self._pairs: dict[tuple[Any, ...], Domain] = {}
         self._results: dict[tuple[tuple[Any, ...], str], Result] = {}
-        self._layout_index: dict[tuple[str, str], int] = {}
 
     # --- public --------------------------------------------------------------------------
 
@@ -99,24 +116,36 @@ class ColumnarConditions:
 
     # --- reading --------------------------------------------------------------------------
 
-    def _index_of(self, layout: str, key: str) -> int:
-        found = self._layout_index.get((layout, key))
-        if found is None:
-            fl = self.model.fact_layouts.get(layout)
-            found = fl.index().get(key, -1) if fl is not None else -1
-            self._layout_index[(layout, key)] = found
-        return found
-
-    def _read(self, objs: Iterable[Any], key: str) -> list[Any]:
-        out = []
-        index_of = self._index_of
-        for obj in objs:
+    @staticmethod
+    def _groups(objs: Sequence[Any]) -> list[tuple[str, list[int], list[tuple[Any, ...]]]]:
+        """The objects' positions and value tuples, per fact layout."""
+        groups: dict[str, tuple[list[int], list[tuple[Any, ...]]]] = {}
+        for p, obj in enumerate(objs):
             facts = getattr(obj, "facts", None)
-            if facts is None:
-                out.append(MISSING)
+            if facts is not None:
+                group = groups.get(facts.layout)
+                if group is None:
+                    group = groups[facts.layout] = ([], [])
+                group[0].append(p)
+                group[1].append(facts.values)
+        return [(layout, where, rows) for layout, (where, rows) in groups.items()]
+
+    def _read(self, objs: Sequence[Any], key: str, groups: list[tuple[str, list[int], list[tuple[Any, ...]]]] | None = None
+              ) -> list[Any]:
+        """`key` on each object, MISSING where it has no such fact: per layout, one pass over
+        its objects' value tuples."""
+        out: list[Any] = [MISSING] * len(objs)
+        layouts = self.model.fact_layouts
+        for layout, where, rows in groups if groups is not None else self._groups(objs):
+            fl = layouts.get(layout)
+            i = fl.index().get(key, -1) if fl is not None else -1
+            if i < 0:
                 continue
-            i = index_of(facts.layout, key)
-            out.append(MISSING if i < 0 else raw_value(facts.values[i]))
+            values = [MISSING if v is MISSING_MARK else v for v in map(itemgetter(i), rows)]
+            if len(where) == len(objs):
+                return values
+            for p, v in zip(where, values, strict=True):
+                out[p] = v
         return out
 
     def _record(self, value: Any) -> Any:
@@ -136,48 +165,44 @@ class ColumnarConditions:
             objs: Sequence[Any] = domain.items if domain.items is not None else [None] * domain.size
         else:
             objs = domain.targets
-        values = self._read(objs, keys[0])
-        for key in keys[1:]:
-            linked = [self._record(v) for v in values]
-            read = self._read([o for o in linked if o is not None], key)
-            it = iter(read)
-            values = [next(it) if o is not None else MISSING for o in linked]
+        side = "items" if from_item else "targets"
+        groups = domain.groups.get(side)
+        if groups is None:
+            groups = domain.groups[side] = self._groups(objs)
+        values = self._read(objs, keys[0], groups)
+        for key in keys[1:]:  # follow the link: read once per distinct object linked to
+            linked = dict.fromkeys(values)
+            records = [r for r in map(self._record, linked) if r is not None]
+            read = dict(zip(map(id, records), self._read(records, key), strict=True))
+            values = [read.get(id(r), MISSING) if r is not None else MISSING for r in map(self._record, values)]
         domain.columns[path] = values
         return values
 
-    def _buckets(self, domain: Domain, path: str) -> dict[Any, list[int]] | None:
-        """Positions by distinct value of a column (None if a value does not hash)."""
+    def _buckets(self, domain: Domain, path: str) -> list[tuple[Any, int]] | None:
+        """A column's distinct values, each with the bitset of where it is (values of another
+        type never share one: 1 and True differ under `is`); None if a value does not hash."""
         if path in domain.buckets:
             return domain.buckets[path]
-        out: dict[Any, list[int]] | None = {}
+        where: dict[Any, list[int]] = {}
+        found: list[tuple[Any, int]] | None
         try:
             for i, v in enumerate(self.column(domain, path)):
-                key = _hashable(v)
-                hit = out.get(key)  # type: ignore[union-attr]
+                key = (type(v), v)
+                hit = where.get(key)
                 if hit is None:
-                    out[key] = [i]  # type: ignore[index]
+                    where[key] = [i]
                 else:
                     hit.append(i)
+            found = [(v, _bits_at(at, domain.size)) for (_, v), at in where.items()]
         except TypeError:
-            out = None
-        domain.buckets[path] = out
-        return out
+            found = None
+        domain.buckets[path] = found
+        return found
 
     def _value(self, raw: Any) -> Any:
         return resolve_refs(raw, self.model)
 
     # --- leaves ---------------------------------------------------------------------------
-
-    def _test(self, cond: Mapping[str, Any]) -> tuple[Callable[[Any, Any], bool], Any]:
-        """The leaf's test as f(value, operand) and its operand spec."""
-        tests = [k for k in cond if k != "attr"]
-        if not tests:
-            return (lambda v, _o: bool(v)), None
-        test = tests[0]
-        if test == "is":
-            expected = cond["is"]
-            return (lambda v, _o: v is expected), None
-        return (lambda v, o: compare(test, v, o)), cond[test]
 
     def _constant(self, spec: Any) -> Any:
         """The operand when it is the same for every object; MISSING when it reads a path."""
@@ -202,23 +227,32 @@ class ColumnarConditions:
         return [constant] * domain.size
 
     def _leaf(self, cond: Mapping[str, Any], domain: Domain) -> Result:
-        test, spec = self._test(cond)
         path = cond["attr"]
-        constant = self._constant(spec) if spec is not None else None
-        n = domain.size
-        holds = [False] * n
-        raises = [False] * n
+        tests = [k for k in cond if k != "attr"]
+        if not tests:
+            test: Callable[[Any, Any], bool] = _truth
+            spec: Any = None
+        elif tests[0] == "is":
+            test, spec = partial(_identity, cond["is"]), None
+        else:
+            test, spec = partial(compare, tests[0]), cond[tests[0]]
+        constant = self._constant(spec)
         buckets = self._buckets(domain, path) if constant is not MISSING else None
-        if buckets is not None:
-            for (_, raw), where in buckets.items():
-                outcome = self._outcome(test, raw, constant)
-                flags = holds if outcome is True else raises if outcome is _ERROR else None
-                if flags is not None:
-                    for i in where:
-                        flags[i] = True
-            return bits_of(holds), bits_of(raises)
-        values = self.column(domain, path)
-        operands = self._operand_column(domain, spec) if spec is not None else [None] * n
+        if buckets is None:
+            return self._leaf_by_object(test, self.column(domain, path), self._operand_column(domain, spec))
+        holds = raises = 0  # a constant operand: tested once per distinct value
+        for value, bits in buckets:
+            outcome = self._outcome(test, value, constant)
+            if outcome is True:
+                holds |= bits
+            elif outcome is _ERROR:
+                raises |= bits
+        return holds, raises
+
+    def _leaf_by_object(self, test: Callable[[Any, Any], bool], values: list[Any], operands: list[Any]) -> Result:
+        """A leaf whose operand differs from object to object (`{attr: ...}`)."""
+        holds = [False] * len(values)
+        raises = [False] * len(values)
         seen: dict[Any, Any] = {}
         for i, (raw, operand) in enumerate(zip(values, operands, strict=True)):
             if operand is MISSING:
@@ -229,7 +263,7 @@ class ColumnarConditions:
                 outcome = seen.get(key)
                 if outcome is None:
                     outcome = seen[key] = self._outcome(test, raw, operand)
-            except TypeError:  # an operand that does not hash: tested on its own
+            except TypeError:  # a value that does not hash: tested on its own
                 outcome = self._outcome(test, raw, operand)
             if outcome is True:
                 holds[i] = True

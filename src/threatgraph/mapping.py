@@ -19,6 +19,19 @@ class Target:
     element_kind: str
 
 
+class TargetIds(dict[str, frozenset[str]]):
+    """Each threat's target ids as a set, built on first use (decisions and scoped
+    mitigations look targets up by id)."""
+
+    def __init__(self, mapping: Mapping[str, tuple[Target, ...]]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def __missing__(self, tid: str) -> frozenset[str]:
+        found = self[tid] = frozenset(t.id for t in self.mapping.get(tid, ()))
+        return found
+
+
 def _why_empty(selector: object, index: ModelIndex, what: str) -> str:
     """Which key of a selector ruled everything out, for the error hint."""
     if not isinstance(selector, dict) or len(selector) < 2:

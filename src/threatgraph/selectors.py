@@ -51,6 +51,18 @@ def glob_filter(ids: Iterable[str], pattern: str) -> set[str]:
     return {i for i in ids if match(i)}
 
 
+def ids_matching(patterns: Iterable[str], ids: AbstractSet[str]) -> set[str]:
+    """The ids any of the patterns names: a literal id looked up, a glob matched (compiled
+    once), so a decision or mitigation scoped to targets costs its patterns, not a scan each."""
+    out: set[str] = set()
+    for pattern in patterns:
+        if _is_glob(pattern):
+            out |= glob_filter(ids, pattern)
+        elif pattern in ids:
+            out.add(pattern)
+    return out
+
+
 # The values under which a flow, or an element or boundary, is indexed for a selector key.
 _FLOW_INDEX_VALUES: dict[str, Callable[[Flow], Iterable[Any]]] = {
     "source": lambda f: (f.source,), "sink": lambda f: (f.sink,),

@@ -14,7 +14,6 @@ decisions located at the model line, after the project's own YAML decisions (whi
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -24,8 +23,9 @@ from threatgraph.catalog.definitions import Decision
 from threatgraph.catalog.loader import Catalog
 from threatgraph.errors import Problem
 from threatgraph.location import Location
-from threatgraph.mapping import Target
+from threatgraph.mapping import Target, TargetIds
 from threatgraph.model.types import Model, Triage
+from threatgraph.selectors import ids_matching
 
 _RESPONSES = (
     (re.compile(r"\b(false[ -]positive|not[ -]applicable|n/a|out of scope)\b", re.I), "false_positive"),
@@ -42,9 +42,8 @@ def response_decision(response: str) -> str | None:
     return None
 
 
-def _decided(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]]) -> set[tuple[str, str]]:
-    return {(d.threat, t.id) for d in catalog.decisions for t in mapping.get(d.threat, ())
-            if any(fnmatch.fnmatchcase(t.id, p) for p in d.targets)}
+def _decided(catalog: Catalog, ids: TargetIds) -> set[tuple[str, str]]:
+    return {(d.threat, hit) for d in catalog.decisions for hit in ids_matching(d.targets, ids[d.threat])}
 
 
 def _ordered(model: Model) -> list[Triage]:
@@ -57,7 +56,8 @@ def import_triage(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Ta
     """The catalog with the model's triage added as decisions, and warnings for what does not carry."""
     if not model.triage:
         return catalog, ()
-    decided = _decided(catalog, mapping)
+    ids = TargetIds(mapping)
+    decided = _decided(catalog, ids)
     added: list[tuple[Decision, Location]] = []
     warnings: list[Problem] = []
     for t in _ordered(model):
@@ -76,7 +76,10 @@ def import_triage(model: Model, catalog: Catalog, mapping: Mapping[str, tuple[Ta
                                     "say 'mitigated ...', 'accepted ...' or 'false positive ...' in the response",
                                     "warning"))
             continue
-        targets = [x.id for x in mapping.get(t.threat, ()) if t.target is None or x.id == t.target]
+        if t.target is None:
+            targets = [x.id for x in mapping.get(t.threat, ())]
+        else:
+            targets = [t.target] if t.target in ids[t.threat] else []
         targets = [x for x in targets if (t.threat, x) not in decided]
         if not targets:
             continue

@@ -146,6 +146,7 @@ class _Missing:
 
 
 _MISSING_MARK = _Missing()
+MISSING_MARK = _MISSING_MARK  # how a stored Facts tuple marks an attribute the object lacks
 
 
 def fact(layouts: Mapping[str, FactLayout], facts: Facts | None, path: str) -> Any:
@@ -167,7 +168,3 @@ def fact(layouts: Mapping[str, FactLayout], facts: Facts | None, path: str) -> A
 
 _INDEXES: dict[str, tuple[FactLayout, Mapping[str, int]]] = {}
 
-
-def raw_value(value: Any) -> Any:
-    """A stored fact as conditions read it: MISSING for an attribute the object lacks."""
-    return MISSING if value is _MISSING_MARK else value
