@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 from threatgraph.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Every test runs its model unless it asks for the snapshot cache (tests/test_model_cache.py),
+# so a test's result never depends on what an earlier test (or the developer) left cached.
+os.environ["THREATGRAPH_NO_CACHE"] = "1"
 
 SMALL_MODEL = '''
 from pytm import TM, Boundary, Process, Datastore, ExternalEntity, Dataflow, Data, Classification

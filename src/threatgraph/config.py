@@ -47,6 +47,7 @@ class Config:
     out: str = "build"
     site: str = "site"
     model_timeout: float = 60.0  # seconds the model file may take to load
+    model_cache: bool | None = None  # reuse an unchanged model's snapshot (None: yes, except under CI)
     packs: tuple[str, ...] = ()  # threat packs included by name (threatgraph.packs), e.g. ("pytm",)
     stride: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType(dict(STRIDE_PER_KIND)))
     policy: Policy = field(default_factory=Policy)
@@ -62,7 +63,7 @@ class Config:
 
 
 _TOP_KEYS = {"model", "threats", "mitigations", "source", "source_ref", "source_name", "source_url", "out", "site",
-             "model_timeout", "packs", "stride", "policy"}
+             "model_timeout", "model_cache", "packs", "stride", "policy"}
 _POLICY_TYPES: dict[str, type | tuple[type, ...]] = {
     "fail_on": (str, type(None)),
     "min_coverage": (int, float),
@@ -148,6 +149,12 @@ def _top_values(table: dict[str, Any], text: str, shown: str, problems: list[Pro
         if key not in _TOP_KEYS:
             problems.append(Problem(shown, line, 1, f"unknown key '{key}' in [tool.threatgraph]",
                                     did_you_mean(key, _TOP_KEYS)))
+        elif key == "model_cache":
+            if not isinstance(value, bool):
+                problems.append(Problem(shown, line, 1, "'model_cache' must be true or false",
+                                        "false runs the model on every command (model/cache.py says when that matters)"))
+            else:
+                values[key] = value
         elif key == "model_timeout":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
                 problems.append(Problem(shown, line, 1, "'model_timeout' must be a number of seconds above 0",

@@ -72,7 +72,7 @@ def uses_conditions(config: Config) -> bool:
 def load_inputs(config: Config) -> Loaded:
     packs, pack_warnings = load_packs(config)
     loaded = load_model(config.model, config.root, config.model_timeout,
-                        facts=bool(packs) or uses_conditions(config))
+                        facts=bool(packs) or uses_conditions(config), cache=config.model_cache)
     problems = as_built.validate(loaded.model)
     if problems:
         raise InputError(problems)

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, did_you_mean, safe_str
+from threatgraph.model import cache as model_cache
 from threatgraph.model.bindings import _display
 from threatgraph.model.child import DEFAULT_TIMEOUT, model_argv0, run_isolated
 from threatgraph.model.isolation import _import_file, _Isolation
@@ -73,14 +74,38 @@ def _model_error(exc: BaseException, model_files: set[str], display: dict[str, s
     return Problem(display.get(f.filename, f.filename), f.lineno or 1, 1, what, hint)
 
 
-def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False) -> LoadedModel:
+def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False,
+               cache: bool | None = False) -> LoadedModel:
     """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model, running
     the model in a child process with a time limit (see threatgraph.model.child). With `facts`,
-    every pytm attribute value is kept too (model/facts.py), for catalogs that use conditions."""
+    every pytm attribute value is kept too (model/facts.py), for catalogs that use conditions.
+    `cache` (true, false, or None for the default) reuses the snapshot of an unchanged model
+    (model/cache.py) instead of running it."""
     shown = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
-    loaded: LoadedModel = run_isolated(lambda: load_model_here(spec, root, facts), shown,
-                                       model_argv0(spec, root), timeout)
+
+    def run(record: bool) -> tuple[LoadedModel, Any]:
+        result: tuple[LoadedModel, Any] = run_isolated(lambda: _load_recording(spec, root, facts, record), shown,
+                                                       model_argv0(spec, root), timeout)
+        return result
+
+    if cache is False:
+        return run(False)[0]
+    loaded: LoadedModel = model_cache.cached(spec, root, facts, cache, run)
     return loaded
+
+
+def _load_recording(spec: str, root: Path, facts: bool, record: bool) -> tuple[LoadedModel, Any]:
+    """The load, and (when `record`) what it read, for the cache; None when it cannot be cached."""
+    if not record:
+        return load_model_here(spec, root, facts), None
+    with model_cache.recording() as reads:
+        loaded = load_model_here(spec, root, facts)
+    file_part = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
+    model_file = (root / file_part).resolve() if file_part.endswith(".py") or "/" in file_part else None
+    try:
+        return loaded, model_cache.manifest(reads, root, model_file)
+    except model_cache.Uncacheable:
+        return loaded, None
 
 
 def load_model_here(spec: str, root: Path, facts: bool = False) -> LoadedModel:
