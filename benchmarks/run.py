@@ -1,7 +1,8 @@
 """The benchmark suite: threatgraph and pytm on the same synthetic models, in one run.
 
-    python benchmarks/run.py                      # 100, 1,000 and 10,000 elements
+    python benchmarks/run.py                      # 100, 1,000 and 10,000 elements, then the targets
     python benchmarks/run.py --sizes 100 1000 --runs 5
+    python benchmarks/run.py --quick              # the targets only, small sizes, one round (minutes)
 
 For each size it generates a project (benchmarks/synthetic.py: nested boundaries, a mix of
 element kinds, 2.4 flows per element, data assets, threats whose selectors hit realistic
@@ -31,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import targets  # noqa: E402
 from synthetic import generate  # noqa: E402
 
 TG = ["tg_load", "tg_catalog", "tg_mapping", "tg_coverage", "tg_evidence", "tg_analysis", "tg_report", "tg_dot",
@@ -98,7 +100,13 @@ def main() -> None:
     ap.add_argument("--pytm-timeout", type=float, default=120, help="timeout for pytm's report and dfd stages")
     ap.add_argument("--memory-gb", type=float, default=8)
     ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--quick", action="store_true", help="only the targets (benchmarks/targets.py), at small sizes, "
+                    "one round; prints met/missed and writes nothing")
+    ap.add_argument("--baseline", default=targets.BASELINE, help="the revision the build target is measured against")
     args = ap.parse_args()
+    if args.quick:
+        print(targets.render(targets.measure(quick=True, baseline=args.baseline)))
+        return
     # Compile threatgraph's bytecode once, as pip does for a regular install, and the firewall
     # model's, as Python does on its first import (under PYTHONDONTWRITEBYTECODE every run would
     # otherwise recompile them).
@@ -163,6 +171,8 @@ def main() -> None:
         imp += command([sys.executable, "-c", "import pytm"], ROOT, 1, 60)
     results["firewall_cold_check"] = spread(fw)
     results["import_pytm"] = spread(imp)
+    print("targets:", flush=True)
+    results["targets"] = targets.measure(quick=False, baseline=args.baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render(results)
@@ -255,6 +265,8 @@ def render(results: dict) -> str:
     fws, imps = results["firewall_cold_check"], results["import_pytm"]
     lines += ["", f"Cold `threatgraph check` on the firewall model: {_timing(fws)}; `python -c \"import pytm\"`: "
               f"{_timing(imps)}; ratio {fw / imp:.2f}x ({fws['runs']} interleaved runs each, medians)."]
+    if "targets" in results:
+        lines += ["", "### Targets", "", targets.render(results["targets"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

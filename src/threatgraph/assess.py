@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,17 @@ class Pair:
     decision: int | None = None  # index into catalog.decisions
     basis: str = ""  # verified, claimed (mitigated pairs), decided (accepted, false positive), "" otherwise
     reason: str = ""  # why it has its status, naming the controls and where their evidence holds
+
+
+_PAIR_FIELDS = tuple(f.name for f in fields(Pair))
+
+
+def _pair(*values: Any) -> Pair:
+    """A Pair without the frozen dataclass's per-field __setattr__ (a large model makes
+    hundreds of thousands): the same object, every field given in order."""
+    obj: Pair = object.__new__(Pair)
+    obj.__dict__.update(zip(_PAIR_FIELDS, values, strict=True))
+    return obj
 
 
 @dataclass(frozen=True)
@@ -274,8 +285,8 @@ def _pairs(catalog: Catalog, mapping: Mapping[str, tuple[Target, ...]], states: 
                 pairs.append(_decided_pair(catalog, tid, target, threat.severity, applicable, decision,
                                            decision in expired, outcome))
             else:
-                pairs.append(Pair(tid, target, threat.severity, outcome.status, applicable, None, outcome.basis,
-                                  outcome.reason))
+                pairs.append(_pair(tid, target, threat.severity, outcome.status, applicable, None, outcome.basis,
+                                   outcome.reason))
     return pairs
 
 

@@ -52,10 +52,15 @@ def row_of(a: Assessment, ident: str) -> str:
 def completeness(a: Assessment, table: Mapping[str, tuple[str, ...]] = STRIDE_PER_KIND) -> Completeness:
     threats: dict[tuple[str, str], set[str]] = {}
     prompts: dict[tuple[str, str], set[str]] = {}  # a prompt is a question, not an answer
+    kinds = {tid: (prompts if PROMPT_TAG in t.tags else threats, t.stride) for tid, t in a.catalog.threats.items()}
     for p in a.pairs:
-        t = a.catalog.threats[p.threat]
-        for category in t.stride:
-            (prompts if PROMPT_TAG in t.tags else threats).setdefault((p.target.id, category), set()).add(p.threat)
+        into, stride = kinds[p.threat]
+        for category in stride:
+            found = into.get((p.target.id, category))
+            if found is None:
+                into[(p.target.id, category)] = {p.threat}
+            else:
+                found.add(p.threat)
     answered: dict[tuple[str, str], str] = {}
     for entry in a.catalog.not_applicable:
         for target in entry.targets:

@@ -69,10 +69,14 @@ class Bypass(Row):
 
 def independent_mitigations(a: Assessment) -> list[DepthRow]:
     rows = []
+    actives: dict[tuple[str, ...], tuple[str, ...]] = {}  # pairs of one threat share their mitigations
     for p in a.pairs:
         if p.severity not in ("high", "critical"):
             continue
-        active = tuple(sorted(m for m in p.mitigations if a.mitigation_states[m].strength in ("full", "partial")))
+        active = actives.get(p.mitigations)
+        if active is None:
+            active = actives[p.mitigations] = tuple(sorted(
+                m for m in p.mitigations if a.mitigation_states[m].strength in ("full", "partial")))
         rows.append(DepthRow(p.threat, p.target.id, p.severity, p.status, len(active), active))
     rows.sort(key=lambda r: (r.independent_mitigations, r.threat, r.target))
     return rows

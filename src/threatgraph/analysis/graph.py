@@ -137,11 +137,17 @@ class FlowPairs:
     @classmethod
     def of(cls, a: Assessment) -> FlowPairs:
         out: dict[str, list[tuple[frozenset[str], frozenset[str], bool]]] = defaultdict(list)
+        threats = a.catalog.threats
+        strides = {tid: frozenset(t.stride) for tid, t in threats.items() if t.attacker == "entry_points"}
+        fulls: dict[tuple[str, ...], frozenset[str]] = {}  # pairs of one threat share their mitigations
         for p in a.pairs:  # a threat someone else carries out (attacker: other) gives the entry points no reach
-            if p.target.kind == "flow" and a.catalog.threats[p.threat].attacker == "entry_points":
-                full = frozenset(m for m in p.mitigations if a.mitigation_states[m].strength == "full")
-                out[p.target.id].append((frozenset(a.catalog.threats[p.threat].stride), full,
-                                         p.status == FALSE_POSITIVE))
+            stride = strides.get(p.threat)
+            if stride is not None and p.target.kind == "flow":
+                full = fulls.get(p.mitigations)
+                if full is None:
+                    full = fulls[p.mitigations] = frozenset(
+                        m for m in p.mitigations if a.mitigation_states[m].strength == "full")
+                out[p.target.id].append((stride, full, p.status == FALSE_POSITIVE))
         return cls(dict(out))
 
     def blockers(self, fid: str) -> frozenset[str]:

@@ -59,9 +59,11 @@ class Analysis:
 
 
 def crossings(a: Assessment) -> list[Crossing]:
-    threats: dict[str, list[str]] = {}
+    threats: dict[str, list[str]] = {fid: [] for fid, f in a.model.flows.items() if f.crosses}
     for p in a.pairs:
-        threats.setdefault(p.target.id, []).append(p.threat)
+        on = threats.get(p.target.id)
+        if on is not None:
+            on.append(p.threat)
     return [Crossing(fid, f.source, f.sink, tuple(f.crosses), f.attack, tuple(sorted(set(threats.get(fid, [])))))
             for fid, f in a.model.flows.items() if f.crosses]
 

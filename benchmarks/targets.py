@@ -1,0 +1,304 @@
+"""The performance targets, each measured side by side in one run and judged met or missed.
+
+    python benchmarks/run.py              # the full run: every target at its full size
+    python benchmarks/run.py --quick      # every target at small sizes, one round (minutes)
+
+1. Identical work: pytm's own library through threatgraph's pytm pack against pytm's
+   `tm.resolve()` on the same random pytm models (tests/pytm_models.py); the two result sets
+   are asserted equal before anything is timed. Both sides run in the same process, in
+   alternating order, each round: pytm's side is `resolve()` on the constructed TM;
+   threatgraph's is everything `check` does once the model is constructed (the pack compiled
+   from the installed pytm, the catalogs, selectors, assessment, triage, analysis, policy).
+   Also the whole cold process of each (interpreter, imports, model file, the work; the
+   model cache off).
+2. Build: `threatgraph build` of the firewall and of generated 1,000- and 10,000-element
+   projects, against the same build by a baseline revision (git archive of its src/) on this
+   machine in this run.
+3. Cold check on an unchanged model: the firewall's `threatgraph check` with its snapshot
+   cached, against `python -c "import pytm"`; and with the model changed before every run.
+4. Scale: cold check at 10,000 and 100,000 generated elements, and peak memory per element.
+5. History replay: commits per second over the firewall's b8596445..f5509576 (needs
+   THREATGRAPH_FIREWALL_REPO).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+from synthetic import generate  # noqa: E402
+
+from tests.pytm_models import random_model  # noqa: E402
+
+BASELINE = "7997dae"  # main before the performance work of issue 21
+
+SIDE_BY_SIDE = r'''
+import gc, json, runpy, sys, time
+from pathlib import Path
+from threatgraph import pipeline, process
+process.configure()
+from threatgraph.catalog.loader import load_catalog
+from threatgraph.config import load_config
+from threatgraph.evidence.spec import validate_item
+from threatgraph.model.loader import load_model
+root, order = Path(sys.argv[1]), sys.argv[2]
+out = {}
+
+def ours():
+    cfg = load_config(root)
+    model = load_model(cfg.model, cfg.root, cfg.model_timeout, facts=True, cache=False)  # the constructed model
+    gc.collect()
+    t = time.perf_counter()
+    packs, warnings = pipeline.load_packs(cfg)
+    threats = [(p.name, th, w) for p in packs for th, w in p.threats]
+    catalog = load_catalog(cfg.path(cfg.threats), cfg.path(cfg.mitigations), model.model, cfg.root,
+                           evidence_validator=validate_item, packs=threats)
+    a = pipeline.check(cfg, use_evidence=False, inputs=pipeline.Loaded(model.model, catalog, model.warnings + warnings))
+    out["threatgraph"] = time.perf_counter() - t
+    assumed = {n for n, d in enumerate(a.catalog.decisions) if d.justification.startswith("pytm Assumption")}
+    out["threatgraph_results"] = sorted([p.threat, p.target.id] for p in a.pairs if p.decision not in assumed)
+
+def theirs():
+    ns = runpy.run_path(str(root / "tm.py"))
+    from pytm import TM
+    tm = next(v for v in ns.values() if isinstance(v, TM))
+    names = {id(v): k for k, v in ns.items() if not k.startswith("_")}
+    gc.collect()
+    t = time.perf_counter()
+    tm.resolve()
+    out["pytm"] = time.perf_counter() - t
+    out["pytm_results"] = sorted([f.threat_id, names[id(f.element)]] for f in tm.findings)
+    out["pytm_threats"] = len(tm._threats) if hasattr(tm, "_threats") else None
+
+for side in ((ours, theirs) if order == "ours-first" else (theirs, ours)):
+    side()
+print(json.dumps(out))
+'''
+
+PYTM_PROCESS = r'''
+import runpy, sys
+ns = runpy.run_path(sys.argv[1])
+from pytm import TM
+next(v for v in ns.values() if isinstance(v, TM)).resolve()
+'''
+
+
+def _spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def _time(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 3600) -> float:
+    t = time.perf_counter()
+    subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True, timeout=timeout)
+    return time.perf_counter() - t
+
+
+def _env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "THREATGRAPH_NO_CACHE")}
+    env.update({"PYTHONHASHSEED": "0", **extra})
+    return env
+
+
+def _pack_project(n: int, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tm.py").write_text(random_model(7, elements=n, flows=2 * n), encoding="utf-8")
+    (folder / "threats").mkdir(exist_ok=True)
+    (folder / "mitigations").mkdir(exist_ok=True)
+    (folder / "pyproject.toml").write_text('[tool.threatgraph]\nmodel = "tm.py"\npacks = ["pytm"]\nmodel_cache = false\n'
+                                           '[tool.threatgraph.policy]\nfail_on = "never"\n', encoding="utf-8")
+    return folder
+
+
+def identical_work(sizes: list[int], rounds: int, tmp: Path) -> dict:
+    out = {}
+    for n in sizes:
+        root = _pack_project(n, tmp / f"pack-{n}")
+        inner: list[dict] = []
+        for r in range(rounds):
+            proc = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE, str(root), "ours-first" if r % 2 else "pytm-first"],
+                                  capture_output=True, text=True, check=True, env=_env())
+            doc = json.loads(proc.stdout.strip().splitlines()[-1])
+            if doc["threatgraph_results"] != doc["pytm_results"]:
+                raise SystemExit(f"identical work at {n}: the result sets differ, nothing is reported")
+            inner.append(doc)
+        ratios = [d["pytm"] / d["threatgraph"] for d in inner]
+        ours_cold, theirs_cold = [], []
+        for _ in range(rounds):
+            theirs_cold.append(_time([sys.executable, "-c", PYTM_PROCESS, str(root / "tm.py")], root, _env()))
+            ours_cold.append(_time([sys.executable, "-m", "threatgraph", "check", "--no-evidence"], root,
+                                   _env(THREATGRAPH_NO_CACHE="1")))
+        cold = [t / o for t, o in zip(theirs_cold, ours_cold, strict=True)]
+        out[str(n)] = {"results": len(inner[0]["pytm_results"]), "pytm_threats": inner[0]["pytm_threats"],
+                       "pytm": _spread([d["pytm"] for d in inner]), "threatgraph": _spread([d["threatgraph"] for d in inner]),
+                       "ratio": _spread(ratios), "pytm_process": _spread(theirs_cold),
+                       "threatgraph_process": _spread(ours_cold), "process_ratio": _spread(cold)}
+        print(f"  identical work {n:>6}: resolve {out[str(n)]['pytm']['median']:.3f} s, check "
+              f"{out[str(n)]['threatgraph']['median']:.3f} s, {statistics.median(ratios):.1f}x; processes "
+              f"{statistics.median(cold):.1f}x", flush=True)
+    return out
+
+
+def _baseline_src(rev: str, tmp: Path) -> Path:
+    dest = tmp / f"baseline-{rev}"
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
+def builds(sizes: list[int], rounds: int, tmp: Path, baseline: str) -> dict:
+    old_src = _baseline_src(baseline, tmp)
+    projects = {"firewall": ROOT, **{str(n): generate(n, tmp / f"synthetic-{n}") for n in sizes}}
+    out = {}
+    for name, root in projects.items():
+        new, old = [], []
+        for r in range(rounds):
+            for which in (("new", "old") if r % 2 else ("old", "new")):
+                env = _env(THREATGRAPH_NO_CACHE="1")
+                if which == "old":
+                    env["PYTHONPATH"] = str(old_src)
+                target = tmp / f"out-{name}-{which}"
+                shutil.rmtree(target, ignore_errors=True)
+                (new if which == "new" else old).append(
+                    _time([sys.executable, "-m", "threatgraph", "build", "--no-evidence", "--out", str(target)], root, env))
+        out[name] = {"new": _spread(new), "baseline": _spread(old),
+                     "speedup": _spread([o / n for o, n in zip(old, new, strict=True)])}
+        print(f"  build {name:>9}: {out[name]['baseline']['median']:.2f} s -> {out[name]['new']['median']:.2f} s "
+              f"({out[name]['speedup']['median']:.2f}x)", flush=True)
+    return out
+
+
+def cold_check(rounds: int, tmp: Path) -> dict:
+    cache = tmp / "cache"
+    env = _env(THREATGRAPH_CACHE_DIR=str(cache))
+    check = [sys.executable, "-m", "threatgraph", "check", "--no-evidence"]
+    subprocess.run(check, cwd=ROOT, env=env, capture_output=True)  # primes the cache
+    copy = tmp / "firewall-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    for part in ("model", "threats", "mitigations", "pyproject.toml"):
+        src = ROOT / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, copy / part if src.is_dir() else copy)
+    model = copy / "model" / "firewall.py"
+    cached, changed, imports = [], [], []
+    for i in range(rounds):
+        imports.append(_time([sys.executable, "-c", "import pytm"], ROOT, env))
+        cached.append(_time(check, ROOT, env))
+        model.write_text(model.read_text() + f"\n# change {i}\n")
+        changed.append(_time(check, copy, env))
+    imp = statistics.median(imports)
+    return {"import_pytm": _spread(imports), "cached": _spread(cached), "changed": _spread(changed),
+            "cached_ratio": statistics.median(cached) / imp, "changed_ratio": statistics.median(changed) / imp}
+
+
+def _peak(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of one child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env=_env(THREATGRAPH_NO_CACHE="1"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: the policy failed, the check ran
+        raise SystemExit(f"{args} failed in {cwd}")
+    return time.perf_counter() - t, usage.ru_maxrss / 1024
+
+
+def scale(sizes: list[int], tmp: Path) -> dict:
+    out = {}
+    for n in sizes:
+        root = generate(n, tmp / f"scale-{n}")
+        secs, mb = _peak([sys.executable, "-m", "threatgraph", "check", "--no-evidence"], root)
+        out[str(n)] = {"seconds": secs, "peak_mb": mb, "kb_per_element": mb * 1024 / n}
+        print(f"  scale {n:>7}: check {secs:.2f} s, peak {mb:.0f} MB ({mb * 1024 / n:.1f} KB per element)", flush=True)
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def history() -> dict | None:
+    if not os.environ.get("THREATGRAPH_FIREWALL_REPO"):
+        return None
+    proc = subprocess.run([sys.executable, str(HERE / "history_speed.py")], capture_output=True, text=True, env=_env())
+    if proc.returncode:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:200]}
+    return json.loads(proc.stdout)
+
+
+def measure(quick: bool, baseline: str = BASELINE) -> dict:
+    with tempfile.TemporaryDirectory(prefix="tg-targets-") as tmp_name:
+        tmp = Path(tmp_name)
+        rounds = 1 if quick else 3
+        ident_sizes = [200, 1000] if quick else [1000, 10000]
+        result = {"quick": quick, "baseline": baseline,
+                  "identical": identical_work(ident_sizes, rounds, tmp),
+                  "build": builds([1000] if quick else [1000, 10000], rounds, tmp, baseline),
+                  "cold_check": cold_check(5 if quick else 15, tmp),
+                  "scale": scale([1000, 10000] if quick else [10000, 100000], tmp),
+                  "history": history()}
+    return result
+
+
+def _mark(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _s(e: dict, digits: int = 3) -> str:
+    if e["runs"] < 2:
+        return f"{e['median']:.{digits}f} s"
+    return f"{e['median']:.{digits}f} s [{e['min']:.{digits}f}–{e['max']:.{digits}f}]"
+
+
+def render(t: dict) -> str:
+    rows = ["| target | measured | goal | |", "| --- | --- | --- | --- |"]
+    for n, e in t["identical"].items():
+        r = e["ratio"]
+        rows.append(f"| 1. identical work, {int(n):,} elements ({e['results']:,} findings both sides; pytm evaluates "
+                    f"every condition of its library on every object, threatgraph the same library compiled to a pack): "
+                    f"pytm `resolve()` {_s(e['pytm'])} / threatgraph whole check from the constructed model "
+                    f"{_s(e['threatgraph'])} | {r['median']:.1f}x [{r['min']:.1f}–{r['max']:.1f}] | ≥ 10x | "
+                    f"{_mark(r['median'] >= 10)} |")
+        p = e["process_ratio"]
+        rows.append(f"| 1. identical work, {int(n):,} elements, cold processes (model file run, cache off): pytm "
+                    f"{_s(e['pytm_process'], 2)} / threatgraph {_s(e['threatgraph_process'], 2)} | "
+                    f"{p['median']:.1f}x [{p['min']:.1f}–{p['max']:.1f}] | ≥ 3x | {_mark(p['median'] >= 3)} |")
+    for name, e in t["build"].items():
+        label = "the firewall" if name == "firewall" else f"{int(name):,} generated elements"
+        s = e["speedup"]
+        rows.append(f"| 2. build, {label}: baseline {t['baseline']} {_s(e['baseline'], 2)} → now {_s(e['new'], 2)} | "
+                    f"{s['median']:.2f}x [{s['min']:.2f}–{s['max']:.2f}] | ≥ 2x | {_mark(s['median'] >= 2)} |")
+    c = t["cold_check"]
+    rows.append(f"| 3. cold check, firewall, unchanged model (snapshot cached): {_s(c['cached'])} / `import pytm` "
+                f"{_s(c['import_pytm'])} | {c['cached_ratio']:.2f}x | ≤ 0.6x | {_mark(c['cached_ratio'] <= 0.6)} |")
+    rows.append(f"| 3. cold check, firewall, model changed before each run: {_s(c['changed'])} / `import pytm` | "
+                f"{c['changed_ratio']:.2f}x | ≤ 1.36x | {_mark(c['changed_ratio'] <= 1.36)} |")
+    sizes = list(t["scale"])
+    if len(sizes) == 2:
+        small, big = (t["scale"][s] for s in sizes)
+        growth = big["seconds"] / small["seconds"]
+        factor = int(sizes[1]) / int(sizes[0])
+        rows.append(f"| 4. scale: cold check {int(sizes[0]):,} → {int(sizes[1]):,} elements, {small['seconds']:.2f} s → "
+                    f"{big['seconds']:.2f} s | {growth:.1f}x for {factor:.0f}x the elements | ≤ {1.1 * factor:.0f}x | "
+                    f"{_mark(growth <= 1.1 * factor)} |")
+        rows.append(f"| 4. memory at {int(sizes[1]):,} elements: peak {big['peak_mb']:.0f} MB | "
+                    f"{big['kb_per_element']:.1f} KB per element | ≤ 30 KB | {_mark(big['kb_per_element'] <= 30)} |")
+    h = t["history"]
+    if h is None:
+        rows.append("| 5. history replay b8596445..f5509576 | not measured: set THREATGRAPH_FIREWALL_REPO | reported | |")
+    elif "error" in h:
+        rows.append(f"| 5. history replay | failed: {h['error']} | reported | |")
+    else:
+        inc = h.get("incremental", h)
+        rows.append(f"| 5. history replay b8596445..f5509576: {inc['commits']} commits, {inc['evaluations']} evidence "
+                    f"evaluations in {inc['seconds']} s | {inc['commits_per_second']} commits/s | reported | |")
+    head = ("Quick mode (small sizes, one round): an indication, not the published figures." if t["quick"] else
+            "Full run: medians of 3 rounds (side by side in one process for the identical-work ratio; interleaved "
+            "fresh processes for the others), [lowest–highest].")
+    return head + "\n\n" + "\n".join(rows) + "\n"
