@@ -158,24 +158,31 @@ def _baseline_src(rev: str, tmp: Path) -> Path:
 
 
 def builds(sizes: list[int], rounds: int, tmp: Path, baseline: str) -> dict:
+    """Each project built by the baseline revision, by this one with its caches warm (the model
+    snapshot, wasmtime's compiled Graphviz: a developer's repeated build), and by this one with
+    every cache off (a first build, or CI), in interleaved fresh processes."""
     old_src = _baseline_src(baseline, tmp)
     projects = {"firewall": ROOT, **{str(n): generate(n, tmp / f"synthetic-{n}") for n in sizes}}
+    envs = {"old": _env(THREATGRAPH_NO_CACHE="1", PYTHONPATH=str(old_src)),
+            "warm": _env(THREATGRAPH_CACHE_DIR=str(tmp / "build-cache")), "cold": _env(THREATGRAPH_NO_CACHE="1")}
     out = {}
     for name, root in projects.items():
-        new, old = [], []
+        def build(which: str, name: str = name, root: Path = root) -> float:
+            target = tmp / f"out-{name}-{which}"
+            shutil.rmtree(target, ignore_errors=True)
+            return _time([sys.executable, "-m", "threatgraph", "build", "--no-evidence", "--out", str(target)], root,
+                         envs[which])
+        build("warm")  # fills the caches
+        times: dict[str, list[float]] = {"old": [], "warm": [], "cold": []}
         for r in range(rounds):
-            for which in (("new", "old") if r % 2 else ("old", "new")):
-                env = _env(THREATGRAPH_NO_CACHE="1")
-                if which == "old":
-                    env["PYTHONPATH"] = str(old_src)
-                target = tmp / f"out-{name}-{which}"
-                shutil.rmtree(target, ignore_errors=True)
-                (new if which == "new" else old).append(
-                    _time([sys.executable, "-m", "threatgraph", "build", "--no-evidence", "--out", str(target)], root, env))
-        out[name] = {"new": _spread(new), "baseline": _spread(old),
-                     "speedup": _spread([o / n for o, n in zip(old, new, strict=True)])}
-        print(f"  build {name:>9}: {out[name]['baseline']['median']:.2f} s -> {out[name]['new']['median']:.2f} s "
-              f"({out[name]['speedup']['median']:.2f}x)", flush=True)
+            for which in (("old", "warm", "cold") if r % 2 == 0 else ("cold", "warm", "old")):
+                times[which].append(build(which))
+        out[name] = {"baseline": _spread(times["old"]), "new": _spread(times["warm"]), "cold": _spread(times["cold"]),
+                     "speedup": _spread([o / n for o, n in zip(times["old"], times["warm"], strict=True)]),
+                     "cold_speedup": _spread([o / n for o, n in zip(times["old"], times["cold"], strict=True)])}
+        print(f"  build {name:>9}: {out[name]['baseline']['median']:.2f} s -> {out[name]['new']['median']:.2f} s warm "
+              f"({out[name]['speedup']['median']:.2f}x), {out[name]['cold']['median']:.2f} s caches off "
+              f"({out[name]['cold_speedup']['median']:.2f}x)", flush=True)
     return out
 
 
@@ -272,8 +279,12 @@ def render(t: dict) -> str:
     for name, e in t["build"].items():
         label = "the firewall" if name == "firewall" else f"{int(name):,} generated elements"
         s = e["speedup"]
-        rows.append(f"| 2. build, {label}: baseline {t['baseline']} {_s(e['baseline'], 2)} → now {_s(e['new'], 2)} | "
-                    f"{s['median']:.2f}x [{s['min']:.2f}–{s['max']:.2f}] | ≥ 2x | {_mark(s['median'] >= 2)} |")
+        c = e["cold_speedup"]
+        rows.append(f"| 2. build, {label}: baseline {t['baseline']} {_s(e['baseline'], 2)} → now, caches warm, "
+                    f"{_s(e['new'], 2)} | {s['median']:.2f}x [{s['min']:.2f}–{s['max']:.2f}] | ≥ 2x | "
+                    f"{_mark(s['median'] >= 2)} |")
+        rows.append(f"| 2. build, {label}, every cache off (a first build; CI): {_s(e['cold'], 2)} | "
+                    f"{c['median']:.2f}x [{c['min']:.2f}–{c['max']:.2f}] | ≥ 2x | {_mark(c['median'] >= 2)} |")
     c = t["cold_check"]
     rows.append(f"| 3. cold check, firewall, unchanged model (snapshot cached): {_s(c['cached'])} / `import pytm` "
                 f"{_s(c['import_pytm'])} | {c['cached_ratio']:.2f}x | ≤ 0.6x | {_mark(c['cached_ratio'] <= 0.6)} |")

@@ -64,6 +64,7 @@ class Facts:
 
 
 _SCALARS = (bool, int, float, str)
+_SCALAR_TYPES = frozenset(_SCALARS)  # exactly these types (a subclass, an Enum say, goes through plain_fact)
 _SKIP = frozenset({"findings", "overrides", "assumptions", "uuid", "is_drawn", "controls"})
 
 
@@ -116,23 +117,33 @@ class FactReader:
             found = self._fields[cls] = (key, own, ctl)
         return found
 
+    def _values(self, obj: Any, names: tuple[str, ...], out: list[Any]) -> None:
+        """Each attribute's fact: a field's value straight from the object's __dict__ where
+        pydantic keeps it (getattr for anything else), scalars kept as they are."""
+        stored = getattr(obj, "__dict__", {})
+        ids, enums = self.ids, self.enums
+        for name in names:
+            try:
+                value = stored[name] if name in stored else getattr(obj, name)
+            except Exception:  # noqa: BLE001 - a property of foreign code failed: the fact is missing
+                out.append(_MISSING_MARK)
+                continue
+            if value is not None and type(value) not in _SCALAR_TYPES:
+                value = plain_fact(value, ids, enums)
+                if value is MISSING:
+                    value = _MISSING_MARK
+            out.append(value)
+
     def read(self, obj: Any) -> Facts:
         key, own, ctl = self._layout(type(obj), obj)
         values: list[Any] = []
-        for name in own:
-            try:
-                values.append(plain_fact(getattr(obj, name), self.ids, self.enums))
-            except Exception:  # noqa: BLE001 - a property of foreign code failed: the fact is missing
-                values.append(MISSING)
+        self._values(obj, own, values)
         controls = getattr(obj, "controls", None)
-        for name in ctl:
-            try:
-                values.append(plain_fact(getattr(controls, name), self.ids, self.enums))
-            except Exception:  # noqa: BLE001
-                values.append(MISSING)
+        if ctl:
+            self._values(controls, ctl, values)
         overrides = getattr(obj, "overrides", None) or ()
         values.append(tuple(str(getattr(f, "threat_id", "")) for f in overrides))
-        return Facts(key, tuple(_MISSING_MARK if v is MISSING else v for v in values))
+        return Facts(key, tuple(values))
 
 
 class _Missing:
