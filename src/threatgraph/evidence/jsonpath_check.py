@@ -24,12 +24,18 @@ MAX_QUERY_CHARS = 2_000
 QUERY_SECONDS = 2.0
 
 
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """One strict environment for every query: building one compiles the library's lexer."""
+    import jsonpath
+
+    return jsonpath.JSONPathEnvironment(strict=True)  # RFC 9535 as written, no extensions
+
+
 @lru_cache(maxsize=1024)
 def _compiled(query: str) -> Any:
     """The parsed query (once per query: load-time validation and every run share it)."""
-    import jsonpath
-
-    return jsonpath.JSONPathEnvironment(strict=True).compile(query)  # RFC 9535 as written, no extensions
+    return _environment().compile(query)
 
 
 def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
