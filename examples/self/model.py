@@ -30,6 +30,7 @@ source_files = Data("Target source files", classification=Classification.RESTRIC
 vcs_credentials = Data("Git credentials in .git/config (extraheader token)", classification=Classification.SECRET,
                        isCredentials=True)
 snapshot = Data("Model snapshot (pickled frozen records)", classification=Classification.PUBLIC)
+cache_entry = Data("Cached model snapshot (tagged JSON)", classification=Classification.PUBLIC)
 verdict = Data("Verdict and findings (text, JSON, SARIF, Markdown)", classification=Classification.RESTRICTED)
 site_pages = Data("Site pages and diagrams (HTML, SVG)", classification=Classification.RESTRICTED)
 action_inputs = Data("Action inputs (paths, revisions)", classification=Classification.PUBLIC)
@@ -61,6 +62,8 @@ model_loader = Process("Model loader (child process)", inBoundary=model_sandbox,
 renderer = Process("Renderers (DOT, SVG, Markdown, SARIF, site)", inBoundary=process)
 graphviz = Process("Graphviz (dot or embedded wasm)", inBoundary=runner)
 mkdocs = Process("mkdocs build", inBoundary=runner, description="Runs the site config's hooks and plugins.")
+snapshot_cache = Datastore("Snapshot cache (the user's cache folder)", inBoundary=runner,
+                           description="model/cache.py: an unchanged model's snapshot, reused instead of running it.")
 out_folder = Datastore("Output folder (build/)", inBoundary=outputs,
                        description="Staged beside the old one, swapped in atomically.")
 stdout_stream = Datastore("Machine-readable standard output", inBoundary=outputs,
@@ -87,6 +90,9 @@ catalogs_to_loader = Dataflow(catalogs, catalog_loader, "catalog YAML read", pro
 model_to_loader = Dataflow(model_file, model_loader, "model file executed", protocol="python", data=[model_code])
 loader_to_cli = Dataflow(model_loader, cli, "snapshot sent back over a pipe", protocol="pipe", data=[snapshot])
 catalog_to_cli = Dataflow(catalog_loader, cli, "validated catalog", protocol="call", data=[catalog_yaml])
+cli_writes_cache = Dataflow(cli, snapshot_cache, "snapshot written for the next run", protocol="file", data=[cache_entry])
+cache_to_cli = Dataflow(snapshot_cache, cli, "cached snapshot read instead of running the model", protocol="file",
+                        data=[cache_entry])
 tree_to_evidence = Dataflow(target_tree, evidence_runner, "source files read as evidence", protocol="file",
                             data=[source_files, vcs_credentials])
 git_to_evidence = Dataflow(git_store, evidence_runner, "blobs read at a revision", protocol="git",
