@@ -103,7 +103,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="only the targets (benchmarks/targets.py), at small sizes, "
                     "one round; prints met/missed and writes nothing")
     ap.add_argument("--baseline", default=targets.BASELINE, help="the revision the build target is measured against")
+    ap.add_argument("--remeasure", nargs="+", choices=["identical", "build", "cold_check", "scale", "history"],
+                    help="measure only these targets at full size and replace them in the results (the rest of "
+                    "latest.json is kept)")
     args = ap.parse_args()
+    if args.remeasure:
+        results = json.loads((args.out / "latest.json").read_text())
+        results["targets"].update(targets.measure(quick=False, baseline=args.baseline, only=set(args.remeasure)))
+        results["targets"]["remeasured"] = sorted(set(results["targets"].get("remeasured", [])) | set(args.remeasure))
+        (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+        (args.out / "latest.md").write_text(render(results))
+        print(render(results))
+        return
     if args.quick:
         print(targets.render(targets.measure(quick=True, baseline=args.baseline)))
         return

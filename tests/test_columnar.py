@@ -94,15 +94,17 @@ CONSTANTS = st.one_of(st.none(), st.booleans(), st.integers(-1, 443), st.sampled
 TESTS = ["eq", "ne", "lt", "le", "gt", "ge"]
 
 
-def leaves(paths: list[str]) -> st.SearchStrategy[dict]:
+def leaves(paths: list[str], operands: st.SearchStrategy = CONSTANTS, has: tuple = ("INP02", "AC01", "x"),
+           list_size: int = 3) -> st.SearchStrategy[dict]:
+    """Every kind of leaf: truthiness, identity, each comparison, membership, `has`."""
     path = st.sampled_from(paths)
     return st.one_of(
         path.map(lambda p: {"attr": p}),
         st.tuples(path, st.sampled_from([True, False, None])).map(lambda t: {"attr": t[0], "is": t[1]}),
-        st.tuples(path, st.sampled_from(TESTS), CONSTANTS).map(lambda t: {"attr": t[0], t[1]: t[2]}),
-        st.tuples(path, st.sampled_from(["in", "not_in"]), st.lists(CONSTANTS, max_size=3))
+        st.tuples(path, st.sampled_from(TESTS), operands).map(lambda t: {"attr": t[0], t[1]: t[2]}),
+        st.tuples(path, st.sampled_from(["in", "not_in"]), st.lists(operands, max_size=list_size))
         .map(lambda t: {"attr": t[0], t[1]: t[2]}),
-        st.tuples(path, st.sampled_from(["INP02", "AC01", "x"])).map(lambda t: {"attr": t[0], "has": t[1]}),
+        st.tuples(path, st.sampled_from(has)).map(lambda t: {"attr": t[0], "has": t[1]}),
     )
 
 
@@ -163,17 +165,6 @@ OPERANDS = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_fr
                                       {"attr": "a"}, {"attr": "link.b"}, {"attr": "item.a"}]))
 
 
-def _leaf(paths: list[str]) -> st.SearchStrategy[dict]:
-    path = st.sampled_from(paths)
-    return st.one_of(
-        path.map(lambda p: {"attr": p}),
-        st.tuples(path, st.sampled_from([True, False, None])).map(lambda t: {"attr": t[0], "is": t[1]}),
-        st.tuples(path, st.sampled_from(TESTS), OPERANDS).map(lambda t: {"attr": t[0], t[1]: t[2]}),
-        st.tuples(path, st.sampled_from(["in", "not_in"]), st.lists(OPERANDS, max_size=2))
-        .map(lambda t: {"attr": t[0], t[1]: t[2]}),
-        st.tuples(path, st.sampled_from(["a", 1, None])).map(lambda t: {"attr": t[0], "has": t[1]}))
-
-
 def _tree(paths: list[str]) -> st.SearchStrategy[dict]:
     def extend(inner: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
         some = st.tuples(st.sampled_from(["items", "link.items", "item.items", "a", "nothing"]), inner
@@ -181,7 +172,7 @@ def _tree(paths: list[str]) -> st.SearchStrategy[dict]:
         return st.one_of(st.lists(inner, min_size=1, max_size=3).map(lambda cs: {"all": cs}),
                          st.lists(inner, min_size=1, max_size=3).map(lambda cs: {"any": cs}),
                          inner.map(lambda c: {"not": c}), inner.map(lambda c: {"safe": c}), some)
-    return st.recursive(_leaf(paths), extend, max_leaves=10)
+    return st.recursive(leaves(paths, OPERANDS, ("a", 1, None), 2), extend, max_leaves=10)
 
 
 @st.composite
