@@ -87,3 +87,37 @@ def test_error_kind(kind, project, run):
     errors = [line for line in r.err.splitlines() if ": error: " in line]
     assert errors and all(re.match(r"^[^:]+:\d+:\d+: error: ", line) for line in errors), errors
     assert expected.split(":")[-1].strip()[:20] in DOC or kind in DOC
+
+
+# --- the real origin of an error (issue 22) ----------------------------------------------------
+
+def test_a_flag_value_is_blamed_on_the_command_line_not_on_a_line_of_the_file(project, run):
+    r = run("check", "--min-coverage", "1.5", cwd=project.root)
+    assert r.code == 2 and "Traceback" not in r.err
+    assert r.err.splitlines()[0] == "command line: error: --min-coverage 1.5: must be between 0 and 1"
+    assert "pyproject.toml" not in r.err
+
+
+def test_a_missing_configuration_is_said_in_words(tmp_path, run):
+    r = run("check", cwd=tmp_path)
+    assert r.code == 2
+    assert r.err.splitlines()[0] == (f"configuration: error: no pyproject.toml with [tool.threatgraph] in {tmp_path.resolve()} "
+                                     "or any folder above it, and no model.py there")
+    assert "pyproject.toml:1:1" not in r.err
+
+
+def test_only_commands_that_write_say_nothing_was_written(project, run):
+    read_only = run("explain", "nosuch", cwd=project.root)
+    assert read_only.code == 2
+    assert read_only.err.splitlines()[0].startswith("command line: error: no threat, mitigation, element or flow 'nosuch'")
+    assert read_only.err.splitlines()[-1] == "threatgraph: 1 error(s) in the inputs"
+    writing = run("report", "--min-coverage", "2", cwd=project.root)
+    assert writing.err.splitlines()[-1] == "threatgraph: 1 error(s) in the inputs; nothing was written"
+
+
+def test_a_stride_letter_is_named_with_its_category_and_the_field(project, run):
+    project.write("threats/main.yaml", T.replace("stride: [tampering]", "stride: [S, tampering]"))
+    r = run("check", cwd=project.root)
+    assert r.code == 2
+    assert "threats/main.yaml:2:" in r.err and "error: 'S' is not a valid stride" in r.err
+    assert "hint: 'S' is STRIDE's letter for spoofing: write spoofing" in r.err

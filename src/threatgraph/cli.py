@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
         errors = sum(p.severity == "error" for p in exc.problems)
-        print(f"threatgraph: {errors} error(s) in the inputs; nothing was written", file=sys.stderr)
+        written = "; nothing was written" if COMMANDS[args.command].writes else ""
+        print(f"threatgraph: {errors} error(s) in the inputs{written}", file=sys.stderr)
         return EXIT_INPUT
     except EnvironmentProblem as exc:
         print(f"threatgraph: {printable(exc)}; previous outputs are unchanged", file=sys.stderr)

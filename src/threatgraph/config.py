@@ -227,10 +227,18 @@ def _policy_values(raw: Any, flags: dict[str, Any], text: str, shown: str, probl
                                 "policy must be a table: [tool.threatgraph.policy]"))
         raw = {}
     values: dict[str, Any] = {}
-    for key, value in {**raw, **flags}.items():
+    for key, value in raw.items():
         wrong = _policy_problem(key, value)
         if wrong is not None:
             problems.append(Problem(shown, _line_of(text, key, "tool.threatgraph.policy"), 1, *wrong))
+        else:
+            values[key] = None if value == "never" else value
+    for key, value in flags.items():  # a flag's value is the command line's, never a line of the file
+        wrong = _policy_problem(key, value)
+        if wrong is not None:
+            message, hint = wrong
+            problems.append(Problem("command line", 0, 0, f"--{key.replace('_', '-')} {value}: "
+                                    f"{message.removeprefix(key + ' ')}", hint))
         else:
             values[key] = None if value == "never" else value
     return values

@@ -112,7 +112,7 @@ def _git(cwd: Path, *args: str) -> bytes:
 def materialise(root: Path, rev: str) -> Iterator[Path]:
     """This project's folder as of `rev`, extracted into a temporary folder (work tree untouched)."""
     if not rev or rev.startswith("-"):
-        raise InputError([Problem("command line", 1, 1, f"invalid revision {rev!r}")])
+        raise InputError([Problem("command line", 0, 0, f"invalid revision {rev!r}")])
     top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip())
     commit = _git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
     rel = root.resolve().relative_to(top.resolve())

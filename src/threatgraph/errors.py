@@ -43,7 +43,10 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def format(self) -> str:
-        text = f"{printable(self.file)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
+        """`file:line:col: severity: message`; a problem with no line in a file (line 0: the
+        command line, a missing configuration) is `origin: severity: message`."""
+        where = f"{printable(self.file)}:{self.line}:{self.col}" if self.line > 0 else printable(self.file)
+        text = f"{where}: {self.severity}: {printable(self.message)}"
         if self.hint:
             text += f"\n    hint: {printable(self.hint)}"
         return text

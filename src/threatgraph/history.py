@@ -88,7 +88,7 @@ def commits_in(repo: Path, base: str, head: str) -> list[Commit]:
     """First-parent commits after `base` up to `head`, oldest first, with the paths each touches."""
     for rev in (base, head):
         if not rev or rev.startswith("-"):
-            raise InputError([Problem("command line", 1, 1, f"invalid revision {rev!r}")])
+            raise InputError([Problem("command line", 0, 0, f"invalid revision {rev!r}")])
     out = _git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--name-status",
                "--no-renames", "--format=%x01%H%x00%ct%x00%s", f"{base}..{head}", "--")
     commits = []

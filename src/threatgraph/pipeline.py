@@ -69,7 +69,18 @@ def uses_conditions(config: Config) -> bool:
     return False
 
 
+def _no_project(config: Config) -> None:
+    """Said in words when there is no configuration and no model where the defaults look, not
+    blamed on a pyproject.toml that does not exist."""
+    spec = config.model.partition(":")[0]
+    if config.pyproject is None and spec.endswith(".py") and not (config.root / spec).exists():
+        raise InputError([Problem("configuration", 0, 0, f"no pyproject.toml with [tool.threatgraph] in {config.root} "
+                                  f"or any folder above it, and no {spec} there",
+                                  "run `threatgraph init` to start a project here, or pass --config or --model")])
+
+
 def load_inputs(config: Config) -> Loaded:
+    _no_project(config)
     packs, pack_warnings = load_packs(config)
     loaded = load_model(config.model, config.root, config.model_timeout,
                         facts=bool(packs) or uses_conditions(config), cache=config.model_cache)

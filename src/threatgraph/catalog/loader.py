@@ -59,8 +59,11 @@ def _pydantic_problems(exc: ValidationError, doc: YamlDocument, prefix: tuple[An
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
-            problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name or 'value'}",
-                                        did_you_mean(str(err.get("input")), choices)))
+            given = str(err.get("input"))
+            initial = [c for c in choices if len(given) == 1 and c[:1] == given.lower()]  # STRIDE's letters
+            hint = (f"'{given}' is STRIDE's letter for {initial[0]}: write {initial[0]}"
+                    if field_name == "stride" and len(initial) == 1 else did_you_mean(given, choices))
+            problems.append(doc.problem(loc, f"'{given}' is not a valid {field_name or 'value'}", hint))
         elif kind == "string_pattern_mismatch":
             described = _description(model_cls, tuple(p for p in err["loc"] if not isinstance(p, int)))
             problems.append(doc.problem(loc, f"'{err.get('input')}' is not a valid {field_name}",

@@ -27,6 +27,7 @@ class Command:
     run: Callable[[argparse.Namespace], int]
     inputs: bool = True  # takes --config, --model, --threats, --source ...
     policy_flags: bool = True  # takes --fail-on and --min-coverage (only commands that judge)
+    writes: bool = False  # writes files (so an input error can say that nothing was written)
 
 
 def seconds(text: str) -> float:
@@ -79,7 +80,7 @@ def config_of(args: argparse.Namespace) -> Any:
 
     config = load_config(Path.cwd(), overrides(args), explicit=args.config)
     if args.source_ref and not config.source:
-        raise InputError([Problem("command line", 1, 1, "--source-ref needs --source (the repository to read)")])
+        raise InputError([Problem("command line", 0, 0, "--source-ref needs --source (the repository to read)")])
     return config
 
 

@@ -59,4 +59,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 COMMAND = Command("build", "the main job: check, reports, diagrams and site into build/", _arguments,
                   lambda args: build(config_of(args), out=args.out, gate=args.gate, renderer=args.renderer,
                                      with_site=not args.no_site, fmt=args.format, use_evidence=not args.no_evidence,
-                                     since=args.since))
+                                     since=args.since), writes=True)

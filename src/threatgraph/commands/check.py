@@ -49,7 +49,7 @@ def attribute_drift(config: Any, a: Any, since: str) -> Any:
 
     src = pipeline.source_path(config)
     if src is None:
-        raise InputError([Problem("command line", 1, 1, "--since needs --source (a git repository of the target)")])
+        raise InputError([Problem("command line", 0, 0, "--since needs --source (a git repository of the target)")])
     return attach(a, src, since, config.source_ref)
 
 

@@ -17,7 +17,7 @@ def explain(config: Any, ident: str, *, fmt: str = "text", use_evidence: bool = 
     a = assessed(config, use_evidence)
     data = explainer.explain_data(a, ident)
     if data is None:
-        raise InputError([Problem("command line", 1, 1, f"no threat, mitigation, element or flow '{ident}'",
+        raise InputError([Problem("command line", 0, 0, f"no threat, mitigation, element or flow '{ident}'",
                                   explainer.suggestion(a, ident))])
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

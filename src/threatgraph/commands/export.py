@@ -41,4 +41,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 COMMAND = Command("export", "export the model (graphml, json node-link, Open Threat Model) or its pairs "
                   "(csv, xlsx, github-issues)", _arguments,
                   lambda args: export(config_of(args), fmt=args.format, out=args.out, use_evidence=not args.no_evidence),
-                  policy_flags=False)
+                  policy_flags=False, writes=True)

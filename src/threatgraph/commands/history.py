@@ -18,11 +18,11 @@ def history(config: Any, revisions: str, *, fmt: str = "text", output: Path | No
 
     base, sep, head = revisions.partition("..")
     if not sep or not base or not head:
-        raise InputError([Problem("command line", 1, 1, f"--source-ref {revisions!r} is not a range",
+        raise InputError([Problem("command line", 0, 0, f"--source-ref {revisions!r} is not a range",
                                   "history takes --source-ref BASE..HEAD, e.g. b8596445..f5509576")])
     src = pipeline.source_path(config)
     if src is None:
-        raise InputError([Problem("command line", 1, 1, "history needs --source (a git repository of the target)")])
+        raise InputError([Problem("command line", 0, 0, "history needs --source (a git repository of the target)")])
     inputs = pipeline.load_inputs(config)
     emit(formats.render(formats.HISTORY, fmt, replay(inputs.catalog.mitigations, src, base, head)), output)
     return EXIT_OK

@@ -61,4 +61,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 COMMAND = Command("import", "a project from another tool's file (Open Threat Model); never overwrites",
                   _arguments, lambda args: import_file(args.format, args.file, args.dir, args.accept_until),
-                  inputs=False)
+                  inputs=False, writes=True)

@@ -151,7 +151,7 @@ def init(folder: Path, model: str | None) -> int:
     if not folder.is_dir():
         raise InputError([Problem(str(folder), 1, 1, "no such folder", "create it, or run init inside it")])
     if model is not None and not (folder / model).is_file():
-        raise InputError([Problem("command line", 1, 1, f"model file '{model}' does not exist in {folder}",
+        raise InputError([Problem("command line", 0, 0, f"model file '{model}' does not exist in {folder}",
                                   "give the path of your pytm model relative to the folder, e.g. --model tm.py")])
     report: list[str] = []
     if model is None:
@@ -200,4 +200,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("init", "start a project: configuration, example catalogs, hooks (never overwrites)",
-                  _arguments, lambda args: init(args.dir, args.model), inputs=False)
+                  _arguments, lambda args: init(args.dir, args.model), inputs=False, writes=True)

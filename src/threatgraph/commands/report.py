@@ -36,4 +36,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 COMMAND = Command("report", "write coverage.md and coverage.json", _arguments,
                   lambda args: report(config_of(args), out=args.out, gate=args.gate, fmt=args.format,
-                                      use_evidence=not args.no_evidence))
+                                      use_evidence=not args.no_evidence), writes=True)

@@ -33,4 +33,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("schema", "write the catalogs' JSON Schemas", _arguments,
-                  lambda args: schema(args.out, check=args.check), inputs=False)
+                  lambda args: schema(args.out, check=args.check), inputs=False, writes=True)
