@@ -121,3 +121,13 @@ def test_a_stride_letter_is_named_with_its_category_and_the_field(project, run):
     assert r.code == 2
     assert "threats/main.yaml:2:" in r.err and "error: 'S' is not a valid stride" in r.err
     assert "hint: 'S' is STRIDE's letter for spoofing: write spoofing" in r.err
+
+
+def test_a_broken_threats_file_is_not_buried_under_the_warnings_it_causes(project, run):
+    """Its mitigations address no threat only because the file could not be read: one error."""
+    project.write("threats/main.yaml", "threats:\n  - id: x\n- bad\n")
+    r = run("check", cwd=project.root)
+    assert r.code == 2
+    assert r.err.splitlines()[0] == "threats/main.yaml:3:1: error: invalid YAML: did not find expected key"
+    assert "addresses no threat" not in r.err
+    assert r.err.splitlines()[-1] == "threatgraph: 1 error(s) in the inputs"

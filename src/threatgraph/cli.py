@@ -44,9 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command].run(args)
     except InputError as exc:
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
         errors = sum(p.severity == "error" for p in exc.problems)
+        warnings = [p for p in exc.problems if p.severity != "error"]
+        for problem in (p for p in exc.problems if p.severity == "error"):  # the errors first, never buried
+            print(problem.format(), file=sys.stderr)
+        if warnings:
+            print(f"threatgraph: {len(warnings)} warning(s) as well:", file=sys.stderr)
+            for problem in warnings:
+                print(problem.format(), file=sys.stderr)
         written = "; nothing was written" if COMMANDS[args.command].writes else ""
         print(f"threatgraph: {errors} error(s) in the inputs{written}", file=sys.stderr)
         return EXIT_INPUT

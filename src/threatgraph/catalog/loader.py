@@ -374,7 +374,9 @@ class _Loading:
             self.evidence_at[mid] = tuple(self.located(doc, base + ("evidence", k))
                                           for k in range(len(mitigation.evidence)))
         used = {ref.id for t in self.threats.values() for ref in t.mitigations}
-        for mid in sorted(set(self.mitigations) - used):
+        # With an error in the catalogs, the threats that address a mitigation may be among the
+        # entries (or the file) rejected: warning about it would only bury the real error.
+        for mid in sorted(set(self.mitigations) - used) if not self.problems else ():
             w = self.mitigation_at[mid]
             self.warnings.append(Problem(w.file, w.line, w.col, f"mitigation '{mid}' addresses no threat",
                                          "list it under a threat's mitigations, or remove it", "warning"))
