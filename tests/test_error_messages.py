@@ -109,7 +109,8 @@ def test_a_missing_configuration_is_said_in_words(tmp_path, run):
 def test_only_commands_that_write_say_nothing_was_written(project, run):
     read_only = run("explain", "nosuch", cwd=project.root)
     assert read_only.code == 2
-    assert read_only.err.splitlines()[0].startswith("command line: error: no threat, mitigation, element or flow 'nosuch'")
+    assert read_only.err.splitlines()[0] == ("command line: error: no threat, mitigation, element, flow, boundary or "
+                                             "data asset 'nosuch'")
     assert read_only.err.splitlines()[-1] == "threatgraph: 1 error(s) in the inputs"
     writing = run("report", "--min-coverage", "2", cwd=project.root)
     assert writing.err.splitlines()[-1] == "threatgraph: 1 error(s) in the inputs; nothing was written"

@@ -1,4 +1,5 @@
-"""`threatgraph explain ID`: a threat, mitigation, element or flow, and why it has its status."""
+"""`threatgraph explain ID`: a threat, mitigation, element, flow, boundary or data asset, and why
+it has its status."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def explain(config: Any, ident: str, *, fmt: str = "text", use_evidence: bool = 
     a = assessed(config, use_evidence)
     data = explainer.explain_data(a, ident)
     if data is None:
-        raise InputError([Problem("command line", 0, 0, f"no threat, mitigation, element or flow '{ident}'",
+        raise InputError([Problem("command line", 0, 0, f"no threat, mitigation, element, flow, boundary or data asset '{ident}'",
                                   explainer.suggestion(a, ident))])
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -31,6 +32,6 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
-COMMAND = Command("explain", "explain a threat, mitigation, element or flow by id", _arguments,
+COMMAND = Command("explain", "explain a threat, mitigation, element, flow, boundary or data asset by id", _arguments,
                   lambda args: explain(config_of(args), args.id, fmt=args.format, use_evidence=not args.no_evidence),
                   policy_flags=False)

@@ -41,7 +41,29 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
                              "status": p.status, "basis": p.basis, "reason": p.reason,
                              "mitigations": list(p.mitigations),
                              "decision": _decision(a, p.decision)} for p in a.pairs_on(ident)]}
+    if ident in m.data:
+        return _data(a, ident)
     return None
+
+
+def _data(a: Assessment, ident: str) -> dict[str, Any]:
+    """A data asset: what it is, and where it travels and rests, with what is open there."""
+    d = a.model.data[ident]
+
+    def where(ids: list[str]) -> list[dict[str, Any]]:
+        out = []
+        for i in sorted(ids):
+            pairs = a.pairs_on(i)
+            counts: dict[str, int] = {}
+            for p in pairs:
+                counts[p.status] = counts.get(p.status, 0) + 1
+            out.append({"id": i, "pairs": dict(sorted(counts.items()))})
+        return out
+
+    return {"type": "data", "id": ident, "name": d.name, "classification": d.classification,
+            "credentials": d.is_credentials, "pii": d.is_pii, "description": d.description,
+            "carried_by": where([f for f, flow in a.model.flows.items() if ident in flow.data]),
+            "held_by": where([e for e, el in a.model.elements.items() if ident in el.data])}
 
 
 def _decision(a: Assessment, n: int | None) -> dict[str, Any] | None:
@@ -57,46 +79,80 @@ def known_ids(a: Assessment) -> set[str]:
 
 
 def suggestion(a: Assessment, ident: str) -> str:
-    return did_you_mean(ident, known_ids(a))
+    """Ids whose name or description carries what was asked (an architecture inventory's
+    `F08`), else the closest ids by spelling."""
+    needle = ident.casefold()
+    m = a.model
+    carried = sorted(i for coll in (m.elements, m.boundaries, m.flows, m.data) for i, r in coll.items()
+                     if needle and (needle in r.name.casefold() or needle in (r.description or "").casefold()))
+    if carried:
+        shown = ", ".join(f"'{i}'" for i in carried[:5]) + (f" and {len(carried) - 5} more" if len(carried) > 5 else "")
+        return f"ids are variable names; {shown} {'carries' if len(carried) == 1 else 'carry'} '{ident}' in the name or description"
+    return did_you_mean(ident, known_ids(a) - {ident})
+
+
+def _threat_text(data: dict[str, Any], lines: list[str]) -> None:
+    v = visible
+    lines.append(f"threat {v(data['id'])}: {v(data['title'])} [{data['severity']}; {', '.join(data['stride'])}]")
+    lines.append(f"  declared at {v(data['declared_at'])}")
+    lines.append("  applies to:")
+    for sel in data["selectors"]:
+        for what, text in sel.items():
+            lines.append(f"    {what}: {v(text)}")
+    lines.append("  mitigations:" if data["mitigations"] else "  mitigations: none linked")
+    for mref in data["mitigations"]:
+        extra = " DRIFT" if mref["drift"] else ""
+        only = f" (only on {', '.join(mref['only'])})" if mref.get("only") else ""
+        lines.append(f"    {v(mref['id'])} ({mref['role']}): {mref['status']}, evidence {mref['evidence']}{extra}{v(only)}")
+    lines.append("  targets:")
+    for t in data["targets"]:
+        dec = f" — {t['decision']['decision']} by {v(str(t['decision']['owner']))}" if t["decision"] else ""
+        lines.append(f"    {t['status']:<20} {t['kind']:<8} {v(t['id'])}{dec}")
+        lines.append(f"      {v(t['reason'])}")
+
+
+def _mitigation_text(data: dict[str, Any], lines: list[str]) -> None:
+    v = visible
+    lines.append(f"mitigation {v(data['id'])}: {v(data['title'])} [declared {data['status']}]")
+    lines.append(f"  evidence: {data['evidence_state']}{' — DRIFT' if data['drift'] else ''}")
+    if data["note"]:
+        lines.append(f"  {v(data['note'])}")
+    for r in data["evidence"]:
+        where = f"{r['file']}:{r['line']}" if r.get("line") else (r.get("file") or "")
+        lines.append(f"    {r['result']:<10} {r['kind']:<12} {v(where)}")
+        lines.append(f"      proves: {v(r['proves'])}")
+        if r["detail"]:
+            lines.append(f"      {v(r['detail'])}")
+    lines.append(f"  addresses: {', '.join(v(t) for t in data['addresses']) or '(no threat)'}")
+
+
+def _data_text(data: dict[str, Any], lines: list[str]) -> None:
+    v = visible
+    flags = ", ".join(f for f, on in (("credentials", data["credentials"]), ("PII", data["pii"])) if on)
+    lines.append(f"data {v(data['id'])}: {v(data['name'])} [{data['classification']}{'; ' + flags if flags else ''}]")
+    if data["description"]:
+        lines.append(f"  {v(data['description'])}")
+    for label, key in (("carried by", "carried_by"), ("held by", "held_by")):
+        lines.append(f"  {label}:" if data[key] else f"  {label}: nothing in the model")
+        for w in data[key]:
+            pairs = ", ".join(f"{n} {status}" for status, n in w["pairs"].items()) or "no threat lands there"
+            lines.append(f"    {v(w['id'])}: {pairs}")
+
+
+def _target_text(data: dict[str, Any], lines: list[str]) -> None:
+    v = visible
+    lines.append(f"{data['kind']} {v(data['id'])}: {v(data['name'])}")
+    if not data["threats"]:
+        lines.append("  no threat lands here")
+    for t in data["threats"]:
+        lines.append(f"  {t['status']:<20} {t['severity']:<8} {v(t['id'])} {v(t['title'])}")
+        lines.append(f"    {v(t['reason'])}")
+
+
+_TEXT = {"threat": _threat_text, "mitigation": _mitigation_text, "data": _data_text}
 
 
 def render_text(data: dict[str, Any]) -> str:
-    v = visible
     lines: list[str] = []
-    if data["type"] == "threat":
-        lines.append(f"threat {v(data['id'])}: {v(data['title'])} [{data['severity']}; {', '.join(data['stride'])}]")
-        lines.append(f"  declared at {v(data['declared_at'])}")
-        lines.append("  applies to:")
-        for sel in data["selectors"]:
-            for what, text in sel.items():
-                lines.append(f"    {what}: {v(text)}")
-        lines.append("  mitigations:" if data["mitigations"] else "  mitigations: none linked")
-        for mref in data["mitigations"]:
-            extra = " DRIFT" if mref["drift"] else ""
-            only = f" (only on {', '.join(mref['only'])})" if mref.get("only") else ""
-            lines.append(f"    {v(mref['id'])} ({mref['role']}): {mref['status']}, evidence {mref['evidence']}{extra}{v(only)}")
-        lines.append("  targets:")
-        for t in data["targets"]:
-            dec = f" — {t['decision']['decision']} by {v(str(t['decision']['owner']))}" if t["decision"] else ""
-            lines.append(f"    {t['status']:<20} {t['kind']:<8} {v(t['id'])}{dec}")
-            lines.append(f"      {v(t['reason'])}")
-    elif data["type"] == "mitigation":
-        lines.append(f"mitigation {v(data['id'])}: {v(data['title'])} [declared {data['status']}]")
-        lines.append(f"  evidence: {data['evidence_state']}{' — DRIFT' if data['drift'] else ''}")
-        if data["note"]:
-            lines.append(f"  {v(data['note'])}")
-        for r in data["evidence"]:
-            where = f"{r['file']}:{r['line']}" if r.get("line") else (r.get("file") or "")
-            lines.append(f"    {r['result']:<10} {r['kind']:<12} {v(where)}")
-            lines.append(f"      proves: {v(r['proves'])}")
-            if r["detail"]:
-                lines.append(f"      {v(r['detail'])}")
-        lines.append(f"  addresses: {', '.join(v(t) for t in data['addresses']) or '(no threat)'}")
-    else:
-        lines.append(f"{data['kind']} {v(data['id'])}: {v(data['name'])}")
-        if not data["threats"]:
-            lines.append("  no threat lands here")
-        for t in data["threats"]:
-            lines.append(f"  {t['status']:<20} {t['severity']:<8} {v(t['id'])} {v(t['title'])}")
-            lines.append(f"    {v(t['reason'])}")
+    _TEXT.get(data["type"], _target_text)(data, lines)
     return "\n".join(lines) + "\n"
