@@ -30,7 +30,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from threatgraph.conditions import Undefined, compare, path_keys, resolve_refs
+from threatgraph.conditions import Undefined, compare, path_keys, record_of, resolve_refs
 from threatgraph.model.facts import MISSING, MISSING_MARK, EnumValue, Ref
 from threatgraph.model.types import Model
 
@@ -64,6 +64,7 @@ class Domain:
     targets: Sequence[Any]
     items: Sequence[Any] | None = None
     parent: Sequence[int] | None = None
+    not_list: int = 0  # a pair domain: the positions one level up whose `in` value is not a list
     columns: dict[str, list[Any]] = field(default_factory=dict)
     buckets: dict[str, list[tuple[Any, int]] | None] = field(default_factory=dict)
     groups: dict[str, list[tuple[str, list[int], list[tuple[Any, ...]]]]] = field(default_factory=dict)
@@ -149,10 +150,7 @@ class ColumnarConditions:
         return out
 
     def _record(self, value: Any) -> Any:
-        if not isinstance(value, Ref):
-            return None
-        m = self.model
-        return m.elements.get(value.id) or m.flows.get(value.id) or m.boundaries.get(value.id) or m.data.get(value.id)
+        return record_of(self.model, value.id) if isinstance(value, Ref) else None
 
     def column(self, domain: Domain, path: str) -> list[Any]:
         """The raw value of `path` at each position (links not yet resolved), MISSING where
@@ -331,7 +329,7 @@ class ColumnarConditions:
         key = (domain.key, "some", path)
         found = self._pairs.get(key)
         if found is not None:
-            return found, found.columns["\0not a list"][0]
+            return found, found.not_list
         targets, items, parent = [], [], []
         not_list = [False] * domain.size
         for i, raw in enumerate(self.column(domain, path)):
@@ -343,11 +341,9 @@ class ColumnarConditions:
                 targets.append(domain.targets[i])
                 items.append(item)
                 parent.append(i)
-        pairs = Domain(key, targets, items, parent)
-        bad = bits_of(not_list)
-        pairs.columns["\0not a list"] = [bad]
+        pairs = Domain(key, targets, items, parent, not_list=bits_of(not_list))
         self._pairs[key] = pairs
-        return pairs, bad
+        return pairs, pairs.not_list
 
     def _some(self, value: Mapping[str, Any], domain: Domain, keys: dict[int, str]) -> Result:
         pairs, not_list = self._pair_domain(domain, value["in"])

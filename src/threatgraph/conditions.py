@@ -145,7 +145,8 @@ class Scope:
     item: Any = None
 
 
-def _record(model: Model, ident: str) -> Any:
+def record_of(model: Model, ident: str) -> Any:
+    """The element, flow, boundary or data asset with this id, or None."""
     return (model.elements.get(ident) or model.flows.get(ident) or model.boundaries.get(ident)
             or model.data.get(ident))
 
@@ -200,7 +201,7 @@ def _path_reader(path: str) -> Callable[[Scope], Any]:
                 return resolve_refs(value, model)
             if not isinstance(value, Ref):
                 raise Undefined(path)
-            obj = _record(model, value.id)
+            obj = record_of(model, value.id)
             if obj is None:
                 raise Undefined(path)
         raise Undefined(path)
@@ -216,7 +217,7 @@ def read(path: str, scope: Scope) -> Any:
 def resolve_refs(value: Any, model: Model) -> Any:
     """A link read as a value stays a link (compared by id); lists of links become records."""
     if isinstance(value, tuple) and value and all(isinstance(v, Ref) for v in value):
-        return tuple(_record(model, v.id) for v in value)
+        return tuple(record_of(model, v.id) for v in value)
     return value
 
 

@@ -74,6 +74,20 @@ def _model_error(exc: BaseException, model_files: set[str], display: dict[str, s
     return Problem(display.get(f.filename, f.filename), f.lineno or 1, 1, what, hint)
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """(file or module part, attribute) of a model spec; a Windows drive letter is no separator."""
+    if re.match(r"^[A-Za-z]:\\", spec):
+        return spec, ""
+    file_part, _, attr = spec.partition(":")
+    return file_part, attr
+
+
+def _model_path(file_part: str, root: Path) -> Path | None:
+    """The model file, when the spec names a file rather than a module."""
+    is_file = file_part.endswith(".py") or "/" in file_part or "\\" in file_part
+    return (root / file_part).resolve() if is_file else None
+
+
 def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False,
                cache: bool | None = False) -> LoadedModel:
     """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model, running
@@ -81,15 +95,13 @@ def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: b
     every pytm attribute value is kept too (model/facts.py), for catalogs that use conditions.
     `cache` (true, false, or None for the default) reuses the snapshot of an unchanged model
     (model/cache.py) instead of running it."""
-    shown = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
+    shown = _split(spec)[0]
 
     def run(record: bool) -> tuple[LoadedModel, Any]:
         result: tuple[LoadedModel, Any] = run_isolated(lambda: _load_recording(spec, root, facts, record), shown,
                                                        model_argv0(spec, root), timeout)
         return result
 
-    if cache is False:
-        return run(False)[0]
     loaded: LoadedModel = model_cache.cached(spec, root, facts, cache, run)
     return loaded
 
@@ -100,19 +112,16 @@ def _load_recording(spec: str, root: Path, facts: bool, record: bool) -> tuple[L
         return load_model_here(spec, root, facts), None
     with model_cache.recording() as reads:
         loaded = load_model_here(spec, root, facts)
-    file_part = spec.partition(":")[0] if not re.match(r"^[A-Za-z]:\\", spec) else spec
-    model_file = (root / file_part).resolve() if file_part.endswith(".py") or "/" in file_part else None
     try:
-        return loaded, model_cache.manifest(reads, root, model_file)
+        return loaded, model_cache.manifest(reads, root, _model_path(_split(spec)[0], root))
     except model_cache.Uncacheable:
         return loaded, None
 
 
 def load_model_here(spec: str, root: Path, facts: bool = False) -> LoadedModel:
     """Load `spec` in this process (pytm's state quarantined and restored)."""
-    file_part, _, attr = spec.partition(":") if not re.match(r"^[A-Za-z]:\\", spec) else (spec, "", "")
-    is_file = file_part.endswith(".py") or "/" in file_part or "\\" in file_part
-    path = (root / file_part).resolve() if is_file else None
+    file_part, attr = _split(spec)
+    path = _model_path(file_part, root)
     shown = file_part
     if path is not None and not path.is_file():
         raise InputError([Problem("pyproject.toml", 1, 1, f"model file '{file_part}' does not exist",
