@@ -34,6 +34,12 @@ def test_commands_that_do_not_judge_take_no_policy_flags(command):
     assert "--fail-on" not in flags and "--min-coverage" not in flags and "--model" in flags
 
 
+def test_list_reads_no_evidence_so_it_takes_no_source_flags():
+    """`list` prints ids from the model and catalogs: a --source it would ignore is not offered."""
+    assert not {"--source", "--source-ref", "--no-evidence"} & _flags("list")
+    assert {"--source", "--source-ref", "--no-evidence"} <= _flags("explain")
+
+
 def test_format_choices_come_from_the_registry():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     for command, table in (("check", formats.CHECK), ("paths", formats.PATHS), ("diff", formats.DIFF),

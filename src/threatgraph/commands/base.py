@@ -28,6 +28,7 @@ class Command:
     inputs: bool = True  # takes --config, --model, --threats, --source ...
     policy_flags: bool = True  # takes --fail-on and --min-coverage (only commands that judge)
     writes: bool = False  # writes files (so an input error can say that nothing was written)
+    evidence_flags: bool = True  # takes --source, --source-ref, --no-evidence (only commands that run evidence)
 
 
 def seconds(text: str) -> float:
@@ -40,15 +41,16 @@ def seconds(text: str) -> float:
     return value
 
 
-def input_flags(p: argparse.ArgumentParser, policy: bool) -> None:
+def input_flags(p: argparse.ArgumentParser, policy: bool, evidence: bool = True) -> None:
     g = p.add_argument_group("inputs (override [tool.threatgraph])")
     g.add_argument("--config", type=Path, help="pyproject.toml to read (default: found walking up)")
     g.add_argument("--model", help="model file, or module:attribute")
     g.add_argument("--threats", help="threat catalog folder")
     g.add_argument("--mitigations", help="mitigation catalog folder")
-    g.add_argument("--source", help="checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)")
-    g.add_argument("--source-ref", help="git revision of --source to read, without touching its work tree")
-    g.add_argument("--no-evidence", action="store_true", help="skip evidence checks (fast pre-commit mode)")
+    if evidence:
+        g.add_argument("--source", help="checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)")
+        g.add_argument("--source-ref", help="git revision of --source to read, without touching its work tree")
+        g.add_argument("--no-evidence", action="store_true", help="skip evidence checks (fast pre-commit mode)")
     g.add_argument("--model-timeout", type=seconds, metavar="SECONDS",
                    help="how long the model file may take to load (default 60; [tool.threatgraph] model_timeout)")
     if policy:
@@ -66,9 +68,10 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "min_coverage", None) is not None:
         policy["min_coverage"] = args.min_coverage
     # A path given on the command line is relative to where the command runs, like --out.
-    source = str(Path(args.source).expanduser().absolute()) if args.source else None
+    given = getattr(args, "source", None)
+    source = str(Path(given).expanduser().absolute()) if given else None
     found: dict[str, Any] = {"model": args.model, "threats": args.threats, "mitigations": args.mitigations,
-                             "source": source, "source_ref": args.source_ref,
+                             "source": source, "source_ref": getattr(args, "source_ref", None),
                              "model_timeout": getattr(args, "model_timeout", None)}
     if policy:
         found["policy"] = policy
@@ -79,7 +82,7 @@ def config_of(args: argparse.Namespace) -> Any:
     from threatgraph.config import load_config
 
     config = load_config(Path.cwd(), overrides(args), explicit=args.config)
-    if args.source_ref and not config.source:
+    if getattr(args, "source_ref", None) and not config.source:
         raise InputError([Problem("command line", 0, 0, "--source-ref needs --source (the repository to read)")])
     return config
 

@@ -31,4 +31,5 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("list", "list ids of threats, mitigations, elements, flows, boundaries or data", _arguments,
-                  lambda args: list_ids(config_of(args), args.what, fmt=args.format), policy_flags=False)
+                  lambda args: list_ids(config_of(args), args.what, fmt=args.format), policy_flags=False,
+                  evidence_flags=False)
