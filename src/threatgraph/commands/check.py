@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from threatgraph.commands import formats
-from threatgraph.commands.base import EXIT_OK, EXIT_POLICY, Command, assessed, config_of, emit
+from threatgraph.commands.base import EXIT_INPUT, EXIT_OK, EXIT_POLICY, Command, assessed, config_of, emit
 
 
 def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: str | None = None,
@@ -40,6 +40,31 @@ def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: s
     return EXIT_OK if a.passed else EXIT_POLICY
 
 
+def watch(args: argparse.Namespace) -> int:
+    """`check --watch`: the whole report once, then only what changed in the verdict on every
+    save; exits on Ctrl-C with the last run's code."""
+    from threatgraph import pipeline, watch
+    from threatgraph.errors import InputError, Problem
+    from threatgraph.render import text
+
+    if args.format != "text" or args.output or args.base or args.since:
+        raise InputError([Problem("command line", 0, 0, "--watch prints what changes as text",
+                                  "drop --format, --output, --base and --since, or run without --watch")])
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def first(a: Any) -> None:
+        sys.stdout.write(text.render(a, colour=text.use_colour(sys.stdout)))
+        sys.stdout.flush()
+
+    w = watch.loop(lambda: config_of(args), lambda c: pipeline.check(c, use_evidence=not args.no_evidence),
+                   say, first, lambda line: print(line, file=sys.stderr, flush=True))
+    if w.broken or w.last is None:
+        return EXIT_INPUT
+    return EXIT_OK if w.last.passed else EXIT_POLICY
+
+
 def attribute_drift(config: Any, a: Any, since: str) -> Any:
     """Name the commit at which each drifted control stopped holding, by replaying the target's
     history from `since` to the checked revision."""
@@ -59,6 +84,8 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", help="git revision of this project to compare with (policy no_new_unmitigated)")
     p.add_argument("--no-attribution", action="store_true",
                    help="with a git source, do not bisect the commit where each drifted control stopped holding")
+    p.add_argument("--watch", action="store_true", help="re-run on every change to the model, catalogs or "
+                   "configuration and print only what changed in the verdict (Ctrl-C to stop)")
     p.add_argument("--since", metavar="REV", help="name the commit where each drifted control stopped holding, "
                    "replaying the target's git history from REV (see `threatgraph history`)")
 
@@ -66,6 +93,8 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from threatgraph.errors import InputError
 
+    if args.watch:
+        return watch(args)
     try:
         return check(config_of(args), fmt=args.format, output=args.output, base=args.base,
                      use_evidence=not args.no_evidence, since=args.since, attribution=not args.no_attribution)

@@ -88,6 +88,11 @@ def _model_path(file_part: str, root: Path) -> Path | None:
     return (root / file_part).resolve() if is_file else None
 
 
+def model_file(spec: str, root: Path) -> Path | None:
+    """The file a model spec names, or None for `module:attribute`."""
+    return _model_path(_split(spec)[0], root)
+
+
 def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False,
                cache: bool | None = False) -> LoadedModel:
     """Load `spec` (a .py file relative to root, or `module:attribute`) into a Model, running
