@@ -147,7 +147,8 @@ class _Snapshot:
             bound = names.get(id(obj))
             loc = None
             if bound:
-                first = bound[0] if len(bound) == 1 else sorted(bound)[0]
+                # where it is assigned, not where another module imports it (line 0: no assignment)
+                first = bound[0] if len(bound) == 1 else min(bound, key=lambda b: (b[2] == 0, b))
                 loc = record(Location, file=first[0], line=first[2] or 1)
                 distinct = {n for _, n, _ in bound}
                 if explicit is None and len(distinct) > 1:
