@@ -20,6 +20,7 @@ from threatgraph.evidence.source import SourceError, SourceTree, open_source
 from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import Target, map_threats
 from threatgraph.model.loader import load_model
+from threatgraph.model.snapshot import LoadedModel
 from threatgraph.model.types import Model
 from threatgraph.packs import PACKS, Pack, PackContext
 from threatgraph.policy import evaluate
@@ -79,18 +80,34 @@ def _no_project(config: Config) -> None:
                                   "run `threatgraph init` to start a project here, or pass --config or --model")])
 
 
-def load_inputs(config: Config) -> Loaded:
+def load_inputs(config: Config, loaded: LoadedModel | None = None,
+                unsaved: Mapping[Path, str] | None = None) -> Loaded:
+    """The model (run in its child process, or `loaded` when the caller has it already) and
+    the catalogs checked against it; `unsaved` holds an editor's buffers (threatgraph.editor)."""
     _no_project(config)
     packs, pack_warnings = load_packs(config)
-    loaded = load_model(config.model, config.root, config.model_timeout,
-                        facts=bool(packs) or uses_conditions(config), cache=config.model_cache)
+    if loaded is None:
+        loaded = load_model(config.model, config.root, config.model_timeout,
+                            facts=needs_facts(config, packs), cache=config.model_cache)
     problems = as_built.validate(loaded.model)
     if problems:
         raise InputError(problems)
-    pack_threats = [(p.name, threat, where) for p in packs for threat, where in p.threats]
-    catalog = load_catalog(config.path(config.threats), config.path(config.mitigations), loaded.model,
-                           config.root, evidence_validator=validate_item, packs=pack_threats)
+    catalog = read_catalog(config, loaded.model, packs, unsaved)
     return Loaded(loaded.model, catalog, loaded.warnings + catalog.warnings + pack_warnings)
+
+
+def needs_facts(config: Config, packs: list[Pack]) -> bool:
+    """Whether the model's pytm attribute values must be kept (for packs and conditions)."""
+    return bool(packs) or uses_conditions(config)
+
+
+def read_catalog(config: Config, model: Model | None, packs: list[Pack],
+                 unsaved: Mapping[Path, str] | None = None) -> Catalog:
+    """Both catalogs with the packs' threats, checked against `model` (None: without it, as
+    `validate` does)."""
+    return load_catalog(config.path(config.threats), config.path(config.mitigations), model, config.root,
+                        evidence_validator=validate_item, unsaved=unsaved,
+                        packs=[(p.name, threat, where) for p in packs for threat, where in p.threats])
 
 
 def assessed_pairs(inputs: Loaded, index: ModelIndex | None = None

@@ -209,9 +209,7 @@ def read_text_capped(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> s
         size = path.stat().st_size
     except OSError as exc:
         raise InputError([Problem(display, 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    if size > limit:
-        raise InputError([Problem(display, 1, 1, f"file is {size} bytes, over the {limit}-byte limit",
-                                  "split the catalog into several files")])
+    _refuse_size(size, display, limit)
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
@@ -220,6 +218,18 @@ def read_text_capped(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> s
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError([Problem(display, line, col, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                                   "save the file as UTF-8")]) from None
+
+
+def capped(text: str, display: str, limit: int = MAX_FILE_BYTES) -> str:
+    """An in-memory file (an editor's buffer) held to the same size limit as one on disk."""
+    _refuse_size(len(text.encode("utf-8", errors="surrogatepass")), display, limit)
+    return text
+
+
+def _refuse_size(size: int, display: str, limit: int) -> None:
+    if size > limit:
+        raise InputError([Problem(display, 1, 1, f"file is {size} bytes, over the {limit}-byte limit",
+                                  "split the catalog into several files")])
 
 
 def load_yaml_file(path: Path, display: str) -> YamlDocument:

@@ -24,7 +24,7 @@ from threatgraph.catalog.definitions import (
 from threatgraph.errors import InputError, Problem, did_you_mean
 from threatgraph.location import CatalogLocations, Location
 from threatgraph.model.types import Model
-from threatgraph.safeyaml import YamlDocument, load_yaml_file
+from threatgraph.safeyaml import YamlDocument, capped, load_yaml_file, parse_yaml
 from threatgraph.selectors import ELEMENTS, FLOWS, validate
 from threatgraph.vocabulary import rated_severity
 
@@ -179,8 +179,9 @@ class _Loading:
     cross-references between entries (which need every entry known)."""
 
     def __init__(self, model: Model | None, root: Path, evidence_validator: Any,
-                 packs: Sequence[tuple[str, Threat, Location]] = ()) -> None:
+                 packs: Sequence[tuple[str, Threat, Location]] = (), unsaved: Mapping[Path, str] | None = None) -> None:
         self.model, self.root, self.evidence_validator = model, root, evidence_validator
+        self.unsaved = unsaved or {}  # resolved path -> an editor's buffer, read instead of the file
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.threat_at: dict[str, Location] = {}
@@ -219,7 +220,8 @@ class _Loading:
         for path in files:
             shown = _display(path, self.root)
             try:
-                doc = load_yaml_file(path, shown)
+                text = self.unsaved.get(path.resolve())
+                doc = load_yaml_file(path, shown) if text is None else parse_yaml(capped(text, shown), shown)
             except InputError as exc:
                 self.problems += exc.problems
                 continue
@@ -426,11 +428,14 @@ class _Loading:
 
 
 def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model | None, root: Path,
-                 evidence_validator: Any = None, packs: Sequence[tuple[str, Threat, Location]] = ()) -> Catalog:
+                 evidence_validator: Any = None, packs: Sequence[tuple[str, Threat, Location]] = (),
+                 unsaved: Mapping[Path, str] | None = None) -> Catalog:
     """Load and cross-check both catalogs against the model (after the threats of included
     packs, which a file may replace, exclude or amend); raise InputError with every problem.
-    Without a model (`threatgraph validate`) selectors' and answers' ids are not checked."""
-    loading = _Loading(model, root, evidence_validator, packs)
+    Without a model (`threatgraph validate`) selectors' and answers' ids are not checked.
+    `unsaved` (an editor's buffers by resolved path) is read in place of those files; only
+    files that exist in the catalog folders are read at all."""
+    loading = _Loading(model, root, evidence_validator, packs, unsaved)
     loading.read_folder("threats", threats_dir, ThreatFile)
     loading.read_folder("mitigations", mitigations_dir, MitigationFile)
     loading.cross_reference()

@@ -12,14 +12,10 @@ from threatgraph.commands.base import EXIT_OK, Command, config_of
 
 
 def validate(config: Any) -> int:
-    from threatgraph.catalog.loader import load_catalog
-    from threatgraph.evidence.spec import validate_item
-    from threatgraph.pipeline import load_packs
+    from threatgraph.pipeline import load_packs, read_catalog
 
     packs, _ = load_packs(config)
-    catalog = load_catalog(config.path(config.threats), config.path(config.mitigations), None, config.root,
-                           evidence_validator=validate_item,
-                           packs=[(p.name, threat, where) for p in packs for threat, where in p.threats])
+    catalog = read_catalog(config, None, packs)
     for w in catalog.warnings:
         print(w.format())
     print(f"catalogs valid: {len(catalog.threats)} threats, {len(catalog.mitigations)} mitigations, "

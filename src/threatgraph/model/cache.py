@@ -272,6 +272,16 @@ class _Codec:
         return v
 
 
+def encode(loaded: Any) -> Any:
+    """A LoadedModel as tagged JSON values (Uncacheable when it holds another type)."""
+    return _Codec().encode(loaded)
+
+
+def decode(value: Any) -> Any:
+    """The LoadedModel `encode` wrote (ValueError, KeyError or TypeError on anything else)."""
+    return _Codec().decode(value)
+
+
 # --- reading and writing --------------------------------------------------------------------
 
 def load(spec: str, root: Path, facts: bool) -> Any:
