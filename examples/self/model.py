@@ -22,6 +22,7 @@ process = Boundary("threatgraph process", inBoundary=runner)
 model_sandbox = Boundary("Model child process", inBoundary=runner)
 outputs = Boundary("Output folder and streams", inBoundary=runner)
 github = Boundary("GitHub")
+workstation = Boundary("Architect's workstation (a clone opened in an editor)")
 
 # --- data ----------------------------------------------------------------------------------
 catalog_yaml = Data("Threat and mitigation YAML", classification=Classification.PUBLIC)
@@ -36,6 +37,8 @@ site_pages = Data("Site pages and diagrams (HTML, SVG)", classification=Classifi
 action_inputs = Data("Action inputs (paths, revisions)", classification=Classification.PUBLIC)
 foreign_model = Data("Another tool's model (OTM or Threat Dragon JSON)", classification=Classification.PUBLIC)
 spreadsheet = Data("Pairs as CSV or XLSX", classification=Classification.RESTRICTED)
+editor_buffers = Data("Unsaved catalog text and editor requests (LSP)", classification=Classification.PUBLIC)
+editor_answers = Data("Diagnostics, hovers, definitions and completions (LSP)", classification=Classification.RESTRICTED)
 
 # --- elements ------------------------------------------------------------------------------
 contributor = ExternalEntity("Pull request author", inBoundary=pull_request,
@@ -78,6 +81,11 @@ importer = Process("Importers (OTM, Threat Dragon)", inBoundary=process,
                    description="Read another tool's JSON and generate a pytm model file and catalogs.")
 spreadsheet_app = ExternalEntity("Spreadsheet or tracker opening the export", inBoundary=github,
                                  description="Excel, LibreOffice, Jira or Azure DevOps importing CSV/XLSX.")
+editor = ExternalEntity("Architect's editor (VS Code, Neovim: an LSP client)", inBoundary=workstation,
+                        description="Applies what the server sends: a message it did not ask for could edit files.")
+language_server = Process("threatgraph lsp", inBoundary=workstation,
+                          description="threatgraph.editor: diagnostics and hovers from the loaders; the model runs "
+                                      "in a fresh interpreter, on save.")
 
 # --- flows ---------------------------------------------------------------------------------
 author_edits_catalogs = Dataflow(contributor, catalogs, "edits catalogs in a pull request", protocol="git",
@@ -117,3 +125,11 @@ importer_writes_model = Dataflow(importer, model_file, "generated model file and
                                  data=[model_code, catalog_yaml])
 export_to_spreadsheet = Dataflow(renderer, spreadsheet_app, "CSV / XLSX of the pairs opened", protocol="file",
                                  data=[spreadsheet])
+editor_to_lsp = Dataflow(editor, language_server, "opened, changed and saved documents; hover, definition, completion",
+                         protocol="LSP over stdio", data=[editor_buffers])
+lsp_to_editor = Dataflow(language_server, editor, "diagnostics, hovers, locations, completions", protocol="LSP over stdio",
+                         data=[editor_answers])
+lsp_runs_model = Dataflow(language_server, model_loader, "model run in a fresh interpreter after a save", protocol="exec",
+                          data=[model_code])
+model_to_lsp = Dataflow(model_loader, language_server, "snapshot as tagged JSON over a pipe", protocol="pipe",
+                        data=[cache_entry])

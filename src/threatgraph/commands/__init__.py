@@ -13,6 +13,7 @@ from threatgraph.commands import (
     importing,
     init,
     listing,
+    lsp,
     paths,
     report,
     schema,
@@ -36,4 +37,5 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     init.COMMAND,
     importing.COMMAND,
     validate.COMMAND,
+    lsp.COMMAND,
 )}
