@@ -74,8 +74,9 @@ def test_a_hover_names_the_status_and_where_a_threat_lands(ready):
     assert "`M-PARAM` (layer): declared partial, no evidence declared" in text
     assert ready.hover("M-NET").splitlines()[2] == "declared planned · no evidence declared"
     assert ready.hover("password").startswith("**data password** — Password")
-    assert "3 threat(s) land here" not in ready.hover("inner")  # a boundary is explainable too
-    assert ready.hover("inner").startswith("**boundary inner** — Inner")
+    assert ready.hover("inner").splitlines() == [  # a boundary: what it holds and what crosses it
+        "**boundary inner** — Inner · inside `dmz`", "", "holds: `app`, `db`", "",
+        "crossed by 2 flow(s): `bypass`, `web_to_app`"]
     assert ready.hover("nothing_by_that_name") is None
 
 

@@ -40,6 +40,20 @@ def test_a_data_asset_says_what_carries_and_holds_it(project, run):
     assert sum(line.startswith("  mitigated ") for line in on_login.splitlines()) == 1
 
 
+def test_a_boundary_says_what_it_holds_and_which_flows_cross_it(project, run):
+    r = run("explain", "inner", cwd=project.root)
+    assert r.code == 0
+    assert r.out.splitlines() == [
+        "boundary inner: Inner (inside dmz)",
+        "  holds elements:",
+        "    app: no threat lands there",
+        "    db: no threat lands there",
+        "  crossed by:",
+        "    bypass: 1 unmitigated",
+        "    web_to_app: no threat lands there",
+    ]
+
+
 def test_a_suggestion_finds_the_id_whose_name_carries_what_was_asked(project, run):
     r = run("explain", "Forward", cwd=project.root)
     assert r.code == 2

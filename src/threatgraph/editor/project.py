@@ -362,7 +362,20 @@ def _target_hover(d: dict[str, Any]) -> str:
     return "\n".join(out + _more(len(threats)))
 
 
-_HOVER = {"threat": _threat_hover, "mitigation": _mitigation_hover, "data": _data_hover}
+def _boundary_hover(d: dict[str, Any]) -> str:
+    def listed(items: list[dict[str, Any]]) -> str:
+        shown = ", ".join(md_code(w["id"]) for w in items[:_SHOWN])
+        return (shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")) or "nothing in the model"
+
+    inside = f" · inside {md_code(d['parent'])}" if d["parent"] else ""
+    out = [f"**boundary {md(d['id'])}** — {md(d['name'])}{inside}", "",
+           f"holds: {listed(d['elements'])}", "", f"crossed by {len(d['crossed_by'])} flow(s): {listed(d['crossed_by'])}"]
+    if d["threats"]:
+        out += ["", f"{len(d['threats'])} threat(s) on the boundary itself: {md(_counts(t['status'] for t in d['threats']))}"]
+    return "\n".join(out)
+
+
+_HOVER = {"threat": _threat_hover, "mitigation": _mitigation_hover, "data": _data_hover, "boundary": _boundary_hover}
 
 # (top-level key, innermost key) -> the entry whose fields complete there
 _ENTRY_FIELDS: dict[tuple[str, str], Any] = {

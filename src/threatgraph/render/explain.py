@@ -3,6 +3,7 @@ or what a mitigation's evidence shows."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from threatgraph.assess import Assessment
@@ -33,6 +34,8 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
                 "evidence_state": st.evidence_state, "drift": st.drift, "note": st.note,
                 "addresses": sorted(tid for tid, t in c.threats.items() if any(r.id == ident for r in t.mitigations)),
                 "evidence": [r.to_json() for r in st.evidence]}
+    if ident in m.boundaries:
+        return _boundary(a, ident)
     target = m.target(ident)
     if target is not None:
         return {"type": target.kind if target.kind in ("flow", "boundary") else "element", "id": ident,
@@ -46,20 +49,34 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
     return None
 
 
+def _status_counts(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
+    """Each id with the count of its pairs by status."""
+    out = []
+    for i in sorted(ids):
+        counts: dict[str, int] = {}
+        for p in a.pairs_on(i):
+            counts[p.status] = counts.get(p.status, 0) + 1
+        out.append({"id": i, "pairs": dict(sorted(counts.items()))})
+    return out
+
+
+def _boundary(a: Assessment, ident: str) -> dict[str, Any]:
+    """A trust boundary: what it holds, which flows cross it (where threats usually land), and
+    the threats on the boundary itself."""
+    m, b = a.model, a.model.boundaries[ident]
+    return {"type": "boundary", "id": ident, "name": b.name, "kind": "boundary", "parent": b.parent,
+            "boundaries": sorted(i for i, x in m.boundaries.items() if x.parent == ident),
+            "elements": _status_counts(a, [e for e, el in m.elements.items() if el.boundaries[:1] == (ident,)]),
+            "crossed_by": _status_counts(a, [f for f, flow in m.flows.items() if ident in flow.crosses]),
+            "threats": [{"id": p.threat, "title": a.catalog.threats[p.threat].title, "severity": p.severity,
+                         "status": p.status, "basis": p.basis, "reason": p.reason, "mitigations": list(p.mitigations),
+                         "decision": _decision(a, p.decision)} for p in a.pairs_on(ident)]}
+
+
 def _data(a: Assessment, ident: str) -> dict[str, Any]:
     """A data asset: what it is, and where it travels and rests, with what is open there."""
     d = a.model.data[ident]
-
-    def where(ids: list[str]) -> list[dict[str, Any]]:
-        out = []
-        for i in sorted(ids):
-            pairs = a.pairs_on(i)
-            counts: dict[str, int] = {}
-            for p in pairs:
-                counts[p.status] = counts.get(p.status, 0) + 1
-            out.append({"id": i, "pairs": dict(sorted(counts.items()))})
-        return out
-
+    where = functools.partial(_status_counts, a)
     return {"type": "data", "id": ident, "name": d.name, "classification": d.classification,
             "credentials": d.is_credentials, "pii": d.is_pii, "description": d.description,
             "carried_by": where([f for f, flow in a.model.flows.items() if ident in flow.data]),
@@ -133,10 +150,28 @@ def _data_text(data: dict[str, Any], lines: list[str]) -> None:
     if data["description"]:
         lines.append(f"  {v(data['description'])}")
     for label, key in (("carried by", "carried_by"), ("held by", "held_by")):
-        lines.append(f"  {label}:" if data[key] else f"  {label}: nothing in the model")
-        for w in data[key]:
-            pairs = ", ".join(f"{n} {status}" for status, n in w["pairs"].items()) or "no threat lands there"
-            lines.append(f"    {v(w['id'])}: {pairs}")
+        _where_text(label, data[key], lines)
+
+
+def _where_text(label: str, items: list[dict[str, Any]], lines: list[str]) -> None:
+    lines.append(f"  {label}:" if items else f"  {label}: nothing in the model")
+    for w in items:
+        pairs = ", ".join(f"{n} {status}" for status, n in w["pairs"].items()) or "no threat lands there"
+        lines.append(f"    {visible(w['id'])}: {pairs}")
+
+
+def _boundary_text(data: dict[str, Any], lines: list[str]) -> None:
+    v = visible
+    inside = f" (inside {v(data['parent'])})" if data["parent"] else ""
+    lines.append(f"boundary {v(data['id'])}: {v(data['name'])}{inside}")
+    if data["boundaries"]:
+        lines.append(f"  holds boundaries: {', '.join(v(b) for b in data['boundaries'])}")
+    _where_text("holds elements", data["elements"], lines)
+    _where_text("crossed by", data["crossed_by"], lines)
+    if data["threats"]:
+        lines.append("  threats on the boundary itself:")
+    for t in data["threats"]:
+        lines.append(f"    {t['status']:<20} {t['severity']:<8} {v(t['id'])} {v(t['title'])}")
 
 
 def _target_text(data: dict[str, Any], lines: list[str]) -> None:
@@ -149,7 +184,7 @@ def _target_text(data: dict[str, Any], lines: list[str]) -> None:
         lines.append(f"    {v(t['reason'])}")
 
 
-_TEXT = {"threat": _threat_text, "mitigation": _mitigation_text, "data": _data_text}
+_TEXT = {"threat": _threat_text, "mitigation": _mitigation_text, "data": _data_text, "boundary": _boundary_text}
 
 
 def render_text(data: dict[str, Any]) -> str:
