@@ -57,7 +57,8 @@ class ThreatgraphServer(LanguageServer):
         unsaved = self.unsaved(project)
         found = project.refresh(unsaved, run_model=run_model, read_source=read_source)
         before = self.published.get(project.pyproject, set())
-        for path in sorted(before | set(found)):
+        # every open document hears the result, clean or not, so "checked" differs from "not yet"
+        for path in sorted(before | set(found) | set(unsaved)):
             items = [self.diagnostic(d, unsaved) for d in found.get(path, [])]
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=_uri(path), diagnostics=items))
         self.published[project.pyproject] = set(found)
