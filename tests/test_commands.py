@@ -34,10 +34,20 @@ def test_commands_that_do_not_judge_take_no_policy_flags(command):
     assert "--fail-on" not in flags and "--min-coverage" not in flags and "--model" in flags
 
 
-def test_list_reads_no_evidence_so_it_takes_no_source_flags():
-    """`list` prints ids from the model and catalogs: a --source it would ignore is not offered."""
-    assert not {"--source", "--source-ref", "--no-evidence"} & _flags("list")
-    assert {"--source", "--source-ref", "--no-evidence"} <= _flags("explain")
+@pytest.mark.parametrize("command, absent", [
+    ("list", {"--source", "--source-ref", "--no-evidence"}),  # ids from the model and catalogs: no evidence read
+    ("validate", {"--model", "--model-timeout", "--source", "--source-ref", "--no-evidence"}),  # catalogs alone
+    ("history", {"--no-evidence"}),  # replaying evidence is all it does
+    ("diff", {"--fail-on", "--min-coverage"}),  # judged by no_new_unmitigated alone
+])
+def test_help_offers_no_flag_the_command_would_ignore(command, absent):
+    assert not absent & _flags(command)
+    assert "--threats" in _flags(command)
+
+
+def test_commands_that_read_evidence_keep_the_source_flags():
+    for command in ("check", "explain", "paths", "export", "report", "build", "site", "diff"):
+        assert {"--source", "--source-ref", "--no-evidence"} <= _flags(command), command
 
 
 def test_format_choices_come_from_the_registry():

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS.values():
         p = sub.add_parser(command.name, help=command.help)
         if command.inputs:
-            input_flags(p, policy=command.policy_flags, evidence=command.evidence_flags)
+            input_flags(p, policy=command.policy_flags, skip=command.skip)
         command.arguments(p)
     return parser
 

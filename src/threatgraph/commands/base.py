@@ -28,7 +28,7 @@ class Command:
     inputs: bool = True  # takes --config, --model, --threats, --source ...
     policy_flags: bool = True  # takes --fail-on and --min-coverage (only commands that judge)
     writes: bool = False  # writes files (so an input error can say that nothing was written)
-    evidence_flags: bool = True  # takes --source, --source-ref, --no-evidence (only commands that run evidence)
+    skip: frozenset[str] = frozenset()  # input flags that would do nothing here (not offered in its help)
 
 
 def seconds(text: str) -> float:
@@ -41,22 +41,31 @@ def seconds(text: str) -> float:
     return value
 
 
-def input_flags(p: argparse.ArgumentParser, policy: bool, evidence: bool = True) -> None:
+EVIDENCE_FLAGS = frozenset({"--source", "--source-ref", "--no-evidence"})  # for commands that read no evidence
+MODEL_FLAGS = frozenset({"--model", "--model-timeout"})  # for commands that never load the model
+
+
+def input_flags(p: argparse.ArgumentParser, policy: bool, skip: frozenset[str] = frozenset()) -> None:
+    """The input flags a command takes: all of them but those it would ignore."""
     g = p.add_argument_group("inputs (override [tool.threatgraph])")
-    g.add_argument("--config", type=Path, help="pyproject.toml to read (default: found walking up)")
-    g.add_argument("--model", help="model file, or module:attribute")
-    g.add_argument("--threats", help="threat catalog folder")
-    g.add_argument("--mitigations", help="mitigation catalog folder")
-    if evidence:
-        g.add_argument("--source", help="checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)")
-        g.add_argument("--source-ref", help="git revision of --source to read, without touching its work tree")
-        g.add_argument("--no-evidence", action="store_true", help="skip evidence checks (fast pre-commit mode)")
-    g.add_argument("--model-timeout", type=seconds, metavar="SECONDS",
-                   help="how long the model file may take to load (default 60; [tool.threatgraph] model_timeout)")
+    flags: list[tuple[str, dict[str, Any]]] = [
+        ("--config", {"type": Path, "help": "pyproject.toml to read (default: found walking up)"}),
+        ("--model", {"help": "model file, or module:attribute"}),
+        ("--threats", {"help": "threat catalog folder"}),
+        ("--mitigations", {"help": "mitigation catalog folder"}),
+        ("--source", {"help": "checkout of the target system, for evidence (env: THREATGRAPH_SOURCE)"}),
+        ("--source-ref", {"help": "git revision of --source to read, without touching its work tree"}),
+        ("--no-evidence", {"action": "store_true", "help": "skip evidence checks (fast pre-commit mode)"}),
+        ("--model-timeout", {"type": seconds, "metavar": "SECONDS",
+                             "help": "how long the model file may take to load (default 60; [tool.threatgraph] model_timeout)"}),
+    ]
     if policy:
-        g.add_argument("--fail-on", choices=[*SEVERITIES, "never"],
-                       help="lowest severity of an unmitigated pair that fails the policy")
-        g.add_argument("--min-coverage", type=float, help="minimum coverage ratio, 0..1")
+        flags += [("--fail-on", {"choices": [*SEVERITIES, "never"],
+                                 "help": "lowest severity of an unmitigated pair that fails the policy"}),
+                  ("--min-coverage", {"type": float, "help": "minimum coverage ratio, 0..1"})]
+    for flag, options in flags:
+        if flag not in skip:
+            g.add_argument(flag, **options)
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     # A path given on the command line is relative to where the command runs, like --out.
     given = getattr(args, "source", None)
     source = str(Path(given).expanduser().absolute()) if given else None
-    found: dict[str, Any] = {"model": args.model, "threats": args.threats, "mitigations": args.mitigations,
+    found: dict[str, Any] = {"model": getattr(args, "model", None), "threats": args.threats, "mitigations": args.mitigations,
                              "source": source, "source_ref": getattr(args, "source_ref", None),
                              "model_timeout": getattr(args, "model_timeout", None)}
     if policy:

@@ -29,4 +29,5 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 COMMAND = Command("diff", "compare two revisions of this project (threats, coverage, evidence)", _arguments,
                   lambda args: diff(config_of(args), args.base, args.head, fmt=args.format, output=args.output,
-                                    source_base=args.source_base, use_evidence=not args.no_evidence))
+                                    source_base=args.source_base, use_evidence=not args.no_evidence),
+                  policy_flags=False)

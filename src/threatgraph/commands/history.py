@@ -40,4 +40,5 @@ def _run(args: argparse.Namespace) -> int:
 
 
 COMMAND = Command("history", "replay every mitigation's evidence over --source-ref BASE..HEAD; name each flip's commit",
-                  _arguments, _run, policy_flags=False)
+                  _arguments, _run, policy_flags=False,
+                  skip=frozenset({"--no-evidence"}))  # replaying evidence is all it does

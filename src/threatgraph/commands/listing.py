@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from threatgraph.commands.base import EXIT_OK, Command, config_of
+from threatgraph.commands.base import EVIDENCE_FLAGS, EXIT_OK, Command, config_of
 
 KINDS = ["threats", "mitigations", "elements", "flows", "boundaries", "data"]
 
@@ -32,4 +32,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 COMMAND = Command("list", "list ids of threats, mitigations, elements, flows, boundaries or data", _arguments,
                   lambda args: list_ids(config_of(args), args.what, fmt=args.format), policy_flags=False,
-                  evidence_flags=False)
+                  skip=EVIDENCE_FLAGS)

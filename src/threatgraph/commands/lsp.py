@@ -20,5 +20,4 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("lsp", "a language server for the catalogs and the model (diagnostics, hover, go to definition, "
-                  "completion), over stdio", _arguments, lambda args: lsp(), inputs=False, policy_flags=False,
-                  evidence_flags=False)
+                  "completion), over stdio", _arguments, lambda args: lsp(), inputs=False, policy_flags=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from threatgraph.commands.base import EXIT_OK, Command, config_of
+from threatgraph.commands.base import EVIDENCE_FLAGS, EXIT_OK, MODEL_FLAGS, Command, config_of
 
 
 def validate(config: Any) -> int:
@@ -28,4 +28,5 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("validate", "the catalogs alone, without loading the model (a fast pre-commit hook)", _arguments,
-                  lambda args: validate(config_of(args)), policy_flags=False)
+                  lambda args: validate(config_of(args)), policy_flags=False,
+                  skip=EVIDENCE_FLAGS | MODEL_FLAGS)
