@@ -44,6 +44,12 @@ class ThreatgraphServer(LanguageServer):
             self.projects[pyproject] = Project(pyproject)
         return self.projects[pyproject]
 
+    def located(self, uri: str) -> tuple[Path, Project] | None:
+        """The file a URI names and its project, or None outside any threatgraph project."""
+        path = _path(uri)
+        project = self.project_of(path) if path is not None else None
+        return (path, project) if path is not None and project is not None else None
+
     def unsaved(self, project: Project) -> dict[Path, str]:
         """The text of every document the editor holds inside the project."""
         out = {}
@@ -86,10 +92,10 @@ class ThreatgraphServer(LanguageServer):
                                 source="threatgraph")
 
     def word(self, uri: str, position: types.Position) -> tuple[Project, str] | None:
-        path = _path(uri)
-        project = self.project_of(path) if path is not None else None
-        if path is None or project is None:
+        located = self.located(uri)
+        if located is None:
             return None
+        project = located[1]
         doc = self.workspace.get_text_document(uri)
         lines = list(doc.lines)
         if position.line >= len(lines):
@@ -109,32 +115,28 @@ def _uri(path: Path) -> str:
 
 
 def _did_open(ls: ThreatgraphServer, params: types.DidOpenTextDocumentParams) -> None:
-    path = _path(params.text_document.uri)
-    project = ls.project_of(path) if path is not None else None
-    if project is not None:
-        ls.check(project, run_model=False, read_source=True)
+    found = ls.located(params.text_document.uri)
+    if found is not None:
+        ls.check(found[1], run_model=False, read_source=True)
 
 
 def _did_change(ls: ThreatgraphServer, params: types.DidChangeTextDocumentParams) -> None:
-    path = _path(params.text_document.uri)
-    project = ls.project_of(path) if path is not None else None
-    if project is not None and path is not None and project.catalog_file(path):  # the model waits for a save
-        ls.check(project, run_model=False, read_source=False)
+    found = ls.located(params.text_document.uri)
+    if found is not None and found[1].catalog_file(found[0]):  # the model waits for a save
+        ls.check(found[1], run_model=False, read_source=False)
 
 
 def _did_save(ls: ThreatgraphServer, params: types.DidSaveTextDocumentParams) -> None:
-    path = _path(params.text_document.uri)
-    project = ls.project_of(path) if path is not None else None
-    if project is not None and path is not None:
-        rerun = project.loaded is None or project.owns(path)
-        ls.check(project, run_model=rerun, read_source=True)
+    found = ls.located(params.text_document.uri)
+    if found is not None:
+        path, project = found
+        ls.check(project, run_model=project.loaded is None or project.owns(path), read_source=True)
 
 
 def _did_close(ls: ThreatgraphServer, params: types.DidCloseTextDocumentParams) -> None:
-    path = _path(params.text_document.uri)
-    project = ls.project_of(path) if path is not None else None
-    if project is not None and path is not None and project.catalog_file(path):  # back to what is on disk
-        ls.check(project, run_model=False, read_source=False)
+    found = ls.located(params.text_document.uri)
+    if found is not None and found[1].catalog_file(found[0]):  # back to what is on disk
+        ls.check(found[1], run_model=False, read_source=False)
 
 
 def _hover(ls: ThreatgraphServer, params: types.HoverParams) -> types.Hover | None:
@@ -156,10 +158,10 @@ def _definition(ls: ThreatgraphServer, params: types.DefinitionParams) -> types.
 
 
 def _completion(ls: ThreatgraphServer, params: types.CompletionParams) -> types.CompletionList:
-    path = _path(params.text_document.uri)
-    project = ls.project_of(path) if path is not None else None
-    if project is None or path is None:
+    located = ls.located(params.text_document.uri)
+    if located is None:
         return types.CompletionList(is_incomplete=False, items=[])
+    path, project = located
     doc = ls.workspace.get_text_document(params.text_document.uri)
     at = ls.workspace.position_codec.position_from_client_units(list(doc.lines), params.position)
     found = project.completions(path, doc.source, at.line, at.character)
