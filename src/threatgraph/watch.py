@@ -143,16 +143,6 @@ def changes(paths: list[Path], keep: Callable[[Any, str], bool], ready: Callable
             yield {Path(path) for _, path in batch}
 
 
-def shown(paths: Iterable[Path], root: Path) -> list[str]:
-    out = []
-    for p in paths:
-        try:
-            out.append(p.resolve().relative_to(root.resolve()).as_posix())
-        except ValueError:
-            out.append(str(p))
-    return out
-
-
 def loop(config_of: Callable[[], Config], check: Callable[[Config], Assessment], say: Callable[[str], None],
          first: Callable[[Assessment], None], note: Callable[[str], None]) -> Watcher:
     """Run, then run again on every relevant change until Ctrl-C; the folders watched follow
@@ -179,9 +169,9 @@ def _watch(watcher: Watcher, state: dict[str, Config], note: Callable[[str], Non
         config = state["config"]
         paths = watched_paths(config)
         restarted = False
-        message = f"watching {', '.join(shown(paths, config.root))} (Ctrl-C to stop)"
+        message = f"watching {', '.join(map(config.display, paths))} (Ctrl-C to stop)"
         for batch in changes(paths, relevant(config.path(config.out)), functools.partial(note, message)):
-            watcher.once(shown(batch, config.root))
+            watcher.once([config.display(p) for p in batch])
             if watched_paths(state["config"]) != paths:
                 restarted = True
                 break

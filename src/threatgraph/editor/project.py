@@ -47,12 +47,15 @@ _SHOWN = 12  # targets or threats listed in a hover before "and N more"
 
 @dataclass(frozen=True)
 class Spot:
-    """A range on one line of a file: 0-based line, code-point columns [start, end)."""
+    """A range on one line of a file: 0-based line, code-point columns [start, end), and the
+    line's text they were counted in (so the server converts them to the client's units
+    without reading the file again)."""
 
     path: Path
     line: int
     start: int
     end: int
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,38 +125,40 @@ class Project:
         return self.diagnostics(unsaved)
 
     def _model(self, config: Config, run_model: bool, problems: list[Problem]) -> None:
+        if not run_model and (self.loaded is not None or not model_cache.enabled(config.model_cache)):
+            return  # typing, or opening with nothing cached: the last snapshot (or none) stands
         facts = pipeline.needs_facts(config, pipeline.load_packs(config)[0])
-        if run_model:
-            try:
-                self.loaded = load_model_out_of_process(config.model, config.root, config.model_timeout,
-                                                        facts=facts, cache=config.model_cache)
-                self.model_note = ""
-            except InputError as exc:
-                # a broken model: the catalogs are checked without it, so its errors are not
-                # followed by one "unknown element" per selector
-                self.loaded, self.assessment = None, None
-                self.model_note = "the model failed to load: see its errors"
-                problems += exc.problems
-        elif self.loaded is None and model_cache.enabled(config.model_cache):
+        if not run_model:
             self.loaded = model_cache.load(config.model, config.root, facts)
             if self.loaded is not None:
                 self.model_note = ""
+            return
+        try:
+            self.loaded = load_model_out_of_process(config.model, config.root, config.model_timeout,
+                                                    facts=facts, cache=config.model_cache)
+            self.model_note = ""
+        except InputError as exc:
+            # a broken model: the catalogs are checked without it, so its errors are not
+            # followed by one "unknown element" per selector
+            self.loaded, self.assessment = None, None
+            self.model_note = "the model failed to load: see its errors"
+            problems += exc.problems
 
     def diagnostics(self, unsaved: Mapping[Path, str]) -> dict[Path, list[Diagnostic]]:
         out: dict[Path, list[Diagnostic]] = {}
+        files: dict[Path, list[str] | None] = {}  # each file read once, however many problems it has
         for p in sorted(set(self.problems)):
             path = self.file_of(p.file)
-            text = _line(path, p.line - 1, unsaved) if path is not None else None
+            text = _line(path, p.line - 1, unsaved, files) if path is not None else None
             if path is None or text is None:
-                path, line, text = self.pyproject, 0, _line(self.pyproject, 0, unsaved) or ""
+                path, line, text = self.pyproject, 0, _line(self.pyproject, 0, unsaved, files) or ""
                 where = "" if p.line <= 0 else f" ({p.file}:{p.line})"
-                message = f"{p.file}{where}: {p.message}"
+                message, start = f"{p.file}{where}: {p.message}", 0
             else:
-                line, message = p.line - 1, p.message
-            start = max(0, min(p.col - 1, len(text))) if path is not self.pyproject or p.line > 0 else 0
-            end = _token_end(text, start)
+                line, message, start = p.line - 1, p.message, max(0, min(p.col - 1, len(text)))
             hint = f"\nhint: {printable(p.hint)}" if p.hint else ""  # one line each: a name cannot forge lines
-            out.setdefault(path, []).append(Diagnostic(Spot(path, line, start, end), p.severity, printable(message) + hint))
+            spot = Spot(path, line, start, _token_end(text, start), text)
+            out.setdefault(path, []).append(Diagnostic(spot, p.severity, printable(message) + hint))
         return out
 
     def file_of(self, shown: str) -> Path | None:
@@ -202,8 +207,9 @@ class Project:
             out.update({i: f"threat: {x.title}" for i, x in self.catalog.threats.items()})
         return out
 
-    def definition(self, ident: str) -> Spot | None:
-        """Where an id is declared: a catalog entry, or the model line that creates it."""
+    def definition(self, ident: str, unsaved: Mapping[Path, str] | None = None) -> Spot | None:
+        """Where an id is declared: a catalog entry, or the model line that creates it (its
+        line read as the editor holds it, as the catalogs were)."""
         c, m = self.catalog, self.model
         where = None
         if c is not None and ident in c.threats:
@@ -220,10 +226,10 @@ class Project:
         path = self.file_of(where.file)
         if path is None:
             return None
-        text = _line(path, where.line - 1, {}) or ""
+        text = _line(path, where.line - 1, unsaved or {}, {}) or ""
         at = text.find(ident, max(0, where.col - 1))  # the id itself on its line, else where the entry starts
         start = at if at >= 0 else max(0, where.col - 1)
-        return Spot(path, where.line - 1, start, start + len(ident) if at >= 0 else _token_end(text, start))
+        return Spot(path, where.line - 1, start, start + len(ident) if at >= 0 else _token_end(text, start), text)
 
     def hover(self, ident: str) -> str | None:
         """Markdown for an id: what it is, its status, and where it lands."""
@@ -405,16 +411,20 @@ def _choices_for(key: str, top: str) -> list[str]:
 
 # -- text positions ---------------------------------------------------------------------------
 
-def _line(path: Path, n: int, unsaved: Mapping[Path, str]) -> str | None:
-    text = unsaved.get(path)
-    if text is None:
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-    lines = text.splitlines()
+def _line(path: Path, n: int, unsaved: Mapping[Path, str], files: dict[Path, list[str] | None]) -> str | None:
+    """Line `n` of a file as the editor holds it (else as on disk), through `files`, which
+    keeps every file read; None past its end or when it cannot be read."""
+    if path not in files:
+        text = unsaved.get(path)
+        if text is None:
+            try:
+                text = None if path.stat().st_size > MAX_FILE_BYTES else path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = None
+        files[path] = text.splitlines() if text is not None else None
+    lines = files[path]
+    if lines is None:
+        return None
     return lines[n] if 0 <= n < len(lines) else ("" if n == len(lines) else None)
 
 

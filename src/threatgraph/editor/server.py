@@ -65,29 +65,20 @@ class ThreatgraphServer(LanguageServer):
         before = self.published.get(project.pyproject, set())
         # every open document hears the result, clean or not, so "checked" differs from "not yet"
         for path in sorted(before | set(found) | set(unsaved)):
-            items = [self.diagnostic(d, unsaved) for d in found.get(path, [])]
+            items = [self.diagnostic(d) for d in found.get(path, [])]
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=_uri(path), diagnostics=items))
         self.published[project.pyproject] = set(found)
 
-    def lines(self, path: Path, unsaved: dict[Path, str]) -> list[str]:
-        text = unsaved.get(path.resolve())
-        if text is None:
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
-        return text.splitlines()
-
-    def to_range(self, spot: Spot, unsaved: dict[Path, str]) -> types.Range:
+    def to_range(self, spot: Spot) -> types.Range:
         """A code-point range as the client counts (UTF-16 unless it asked for another)."""
-        lines = self.lines(spot.path, unsaved)
-        codec = self.workspace.position_codec
-        start = codec.position_to_client_units(lines, types.Position(line=spot.line, character=spot.start))
-        end = codec.position_to_client_units(lines, types.Position(line=spot.line, character=spot.end))
-        return types.Range(start=start, end=end)
+        codec, line = self.workspace.position_codec, [spot.text]
+        start = codec.position_to_client_units(line, types.Position(line=0, character=spot.start))
+        end = codec.position_to_client_units(line, types.Position(line=0, character=spot.end))
+        return types.Range(start=types.Position(line=spot.line, character=start.character),
+                           end=types.Position(line=spot.line, character=end.character))
 
-    def diagnostic(self, d: Diagnostic, unsaved: dict[Path, str]) -> types.Diagnostic:
-        return types.Diagnostic(range=self.to_range(d.spot, unsaved), message=d.message,
+    def diagnostic(self, d: Diagnostic) -> types.Diagnostic:
+        return types.Diagnostic(range=self.to_range(d.spot), message=d.message,
                                 severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Information),
                                 source="threatgraph")
 
@@ -151,10 +142,10 @@ def _hover(ls: ThreatgraphServer, params: types.HoverParams) -> types.Hover | No
 
 def _definition(ls: ThreatgraphServer, params: types.DefinitionParams) -> types.Location | None:
     found = ls.word(params.text_document.uri, params.position)
-    spot = found[0].definition(found[1]) if found is not None else None
+    spot = found[0].definition(found[1], ls.unsaved(found[0])) if found is not None else None
     if spot is None:
         return None
-    return types.Location(uri=_uri(spot.path), range=ls.to_range(spot, ls.unsaved(found[0]) if found else {}))
+    return types.Location(uri=_uri(spot.path), range=ls.to_range(spot))
 
 
 def _completion(ls: ThreatgraphServer, params: types.CompletionParams) -> types.CompletionList:

@@ -3,7 +3,6 @@ or what a mitigation's evidence shows."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from threatgraph.assess import Assessment
@@ -40,13 +39,16 @@ def explain_data(a: Assessment, ident: str) -> dict[str, Any] | None:
     if target is not None:
         return {"type": target.kind if target.kind in ("flow", "boundary") else "element", "id": ident,
                 "name": target.name, "kind": target.kind,
-                "threats": [{"id": p.threat, "title": c.threats[p.threat].title, "severity": p.severity,
-                             "status": p.status, "basis": p.basis, "reason": p.reason,
-                             "mitigations": list(p.mitigations),
-                             "decision": _decision(a, p.decision)} for p in a.pairs_on(ident)]}
+                "threats": [_threat_on(a, p) for p in a.pairs_on(ident)]}
     if ident in m.data:
         return _data(a, ident)
     return None
+
+
+def _threat_on(a: Assessment, p: Any) -> dict[str, Any]:
+    """One pair, seen from its target."""
+    return {"id": p.threat, "title": a.catalog.threats[p.threat].title, "severity": p.severity, "status": p.status,
+            "basis": p.basis, "reason": p.reason, "mitigations": list(p.mitigations), "decision": _decision(a, p.decision)}
 
 
 def _status_counts(a: Assessment, ids: list[str]) -> list[dict[str, Any]]:
@@ -68,19 +70,16 @@ def _boundary(a: Assessment, ident: str) -> dict[str, Any]:
             "boundaries": sorted(i for i, x in m.boundaries.items() if x.parent == ident),
             "elements": _status_counts(a, [e for e, el in m.elements.items() if el.boundaries[:1] == (ident,)]),
             "crossed_by": _status_counts(a, [f for f, flow in m.flows.items() if ident in flow.crosses]),
-            "threats": [{"id": p.threat, "title": a.catalog.threats[p.threat].title, "severity": p.severity,
-                         "status": p.status, "basis": p.basis, "reason": p.reason, "mitigations": list(p.mitigations),
-                         "decision": _decision(a, p.decision)} for p in a.pairs_on(ident)]}
+            "threats": [_threat_on(a, p) for p in a.pairs_on(ident)]}
 
 
 def _data(a: Assessment, ident: str) -> dict[str, Any]:
     """A data asset: what it is, and where it travels and rests, with what is open there."""
     d = a.model.data[ident]
-    where = functools.partial(_status_counts, a)
     return {"type": "data", "id": ident, "name": d.name, "classification": d.classification,
             "credentials": d.is_credentials, "pii": d.is_pii, "description": d.description,
-            "carried_by": where([f for f, flow in a.model.flows.items() if ident in flow.data]),
-            "held_by": where([e for e, el in a.model.elements.items() if ident in el.data])}
+            "carried_by": _status_counts(a, [f for f, flow in a.model.flows.items() if ident in flow.data]),
+            "held_by": _status_counts(a, [e for e, el in a.model.elements.items() if ident in el.data])}
 
 
 def _decision(a: Assessment, n: int | None) -> dict[str, Any] | None:
