@@ -168,12 +168,10 @@ def _watch(watcher: Watcher, state: dict[str, Config], note: Callable[[str], Non
     while True:
         config = state["config"]
         paths = watched_paths(config)
-        restarted = False
         message = f"watching {', '.join(map(config.display, paths))} (Ctrl-C to stop)"
         for batch in changes(paths, relevant(config.path(config.out)), functools.partial(note, message)):
             watcher.once([config.display(p) for p in batch])
             if watched_paths(state["config"]) != paths:
-                restarted = True
-                break
-        if not restarted:
-            return
+                break  # the configuration moved a folder: watch the new ones
+        else:
+            return  # Ctrl-C
