@@ -32,6 +32,7 @@ vcs_credentials = Data("Git credentials in .git/config (extraheader token)", cla
                        isCredentials=True)
 snapshot = Data("Model snapshot (pickled frozen records)", classification=Classification.PUBLIC)
 cache_entry = Data("Cached model snapshot (tagged JSON)", classification=Classification.PUBLIC)
+cached_verdict = Data("Cached check verdict (its text and exit code, JSON)", classification=Classification.RESTRICTED)
 verdict = Data("Verdict and findings (text, JSON, SARIF, Markdown)", classification=Classification.RESTRICTED)
 site_pages = Data("Site pages and diagrams (HTML, SVG)", classification=Classification.RESTRICTED)
 action_inputs = Data("Action inputs (paths, revisions)", classification=Classification.PUBLIC)
@@ -66,7 +67,8 @@ renderer = Process("Renderers (DOT, SVG, Markdown, SARIF, site)", inBoundary=pro
 graphviz = Process("Graphviz (dot or embedded wasm)", inBoundary=runner)
 mkdocs = Process("mkdocs build", inBoundary=runner, description="Runs the site config's hooks and plugins.")
 snapshot_cache = Datastore("Snapshot cache (the user's cache folder)", inBoundary=runner,
-                           description="model/cache.py: an unchanged model's snapshot, reused instead of running it.")
+                           description="model/cache.py: an unchanged model's snapshot, reused instead of running it; "
+                           "verdict_cache.py: the verdict of a check whose inputs are all unchanged.")
 out_folder = Datastore("Output folder (build/)", inBoundary=outputs,
                        description="Staged beside the old one, swapped in atomically.")
 stdout_stream = Datastore("Machine-readable standard output", inBoundary=outputs,
@@ -101,6 +103,10 @@ catalog_to_cli = Dataflow(catalog_loader, cli, "validated catalog", protocol="ca
 cli_writes_cache = Dataflow(cli, snapshot_cache, "snapshot written for the next run", protocol="file", data=[cache_entry])
 cache_to_cli = Dataflow(snapshot_cache, cli, "cached snapshot read instead of running the model", protocol="file",
                         data=[cache_entry])
+cli_writes_verdict = Dataflow(cli, snapshot_cache, "check verdict kept for an unchanged rerun", protocol="file",
+                              data=[cached_verdict])
+verdict_to_cli = Dataflow(snapshot_cache, cli, "cached verdict printed instead of computing it", protocol="file",
+                          data=[cached_verdict])
 tree_to_evidence = Dataflow(target_tree, evidence_runner, "source files read as evidence", protocol="file",
                             data=[source_files, vcs_credentials])
 git_to_evidence = Dataflow(git_store, evidence_runner, "blobs read at a revision", protocol="git",

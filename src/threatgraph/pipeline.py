@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from threatgraph import clock
 from threatgraph.analysis.run import analyse
 from threatgraph.assess import Assessment, assess
-from threatgraph.catalog.definitions import today
 from threatgraph.catalog.loader import Catalog, load_catalog
 from threatgraph.config import Config, Policy, where_set
 from threatgraph.errors import InputError, Problem, did_you_mean
@@ -156,7 +156,7 @@ def check(config: Config, use_evidence: bool = True, inputs: Loaded | None = Non
         close = getattr(source, "close", None)
         if close:
             close()
-    a = assess(inputs.model, catalog, mapping, evidence, config.policy, today(),
+    a = assess(inputs.model, catalog, mapping, evidence, config.policy, clock.today(),
                source_label(config, source), inputs.warnings + triage_warnings)
     a = replace(a, source_commit=source.commit if source else None, source_url=config.source_url)
     a = replace(a, model_evidence=model_evidence, stale=as_built.stale(model_evidence))

@@ -194,14 +194,3 @@ class MitigationFile(_Strict):
     """A file under mitigations/."""
 
     mitigations: list[Mitigation] = []
-
-
-def today() -> dt.date:
-    """The date decisions expire against, in UTC (so the verdict is the same in every time
-    zone at the same instant): SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    import os
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()

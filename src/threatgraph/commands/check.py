@@ -96,8 +96,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.watch:
         return watch(args)
     try:
-        return check(config_of(args), fmt=args.format, output=args.output, base=args.base,
-                     use_evidence=not args.no_evidence, since=args.since, attribution=not args.no_attribution)
+        config = config_of(args)
+        use_evidence = not args.no_evidence
+
+        def run() -> int:
+            return check(config, fmt=args.format, output=args.output, base=args.base,
+                         use_evidence=use_evidence, since=args.since, attribution=not args.no_attribution)
+
+        from threatgraph import verdict_cache
+
+        k = verdict_cache.key(config, args, use_evidence)
+        if k is None:
+            return run()
+        replayed = verdict_cache.replay(k, config)
+        return replayed if replayed is not None else verdict_cache.record(k, config, run)
     except InputError as exc:
         if args.format.startswith("sarif") and args.output is not None:  # code scanning still gets an explanation
             from threatgraph.render import sarif

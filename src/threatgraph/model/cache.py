@@ -34,6 +34,7 @@ from typing import Any
 
 FORMAT = 1
 MAX_BYTES = 1 << 30  # an entry larger than this is not read
+used: list[Path] = []  # the entries this process read or wrote, in order (threatgraph.verdict_cache keys on them)
 
 
 class Uncacheable(Exception):
@@ -83,7 +84,7 @@ def recording() -> Iterator[Reads]:
         _active.remove(reads)
 
 
-def _installation() -> tuple[str, ...]:
+def installation() -> tuple[str, ...]:
     """Folders whose files the versions in the key stand for: Python and installed packages,
     and threatgraph itself."""
     import sysconfig
@@ -93,7 +94,7 @@ def _installation() -> tuple[str, ...]:
     return tuple(sorted(os.path.join(os.path.realpath(r), "") for r in roots))
 
 
-def _digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -101,7 +102,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _listing(path: Path) -> str:
+def listing_digest(path: Path) -> str:
     return hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -111,7 +112,7 @@ def manifest(reads: Reads, root: Path, model_file: Path | None) -> dict[str, lis
     from importlib.util import source_from_cache
 
     base = os.path.realpath(root)
-    installed = _installation()
+    installed = installation()
     files: dict[str, str] = {}
     folders: dict[str, str] = {}
 
@@ -129,17 +130,17 @@ def manifest(reads: Reads, root: Path, model_file: Path | None) -> dict[str, lis
                 raw = source_from_cache(raw)
         rel = inside(raw)
         if rel is not None and os.path.isfile(os.path.join(base, rel)):
-            files[rel] = _digest(Path(base, rel))
+            files[rel] = file_digest(Path(base, rel))
     for raw in sorted(reads.folders):
         rel = inside(raw)
         if rel is not None and os.path.isdir(os.path.join(base, rel)):
-            folders[rel] = _listing(Path(base, rel))
+            folders[rel] = listing_digest(Path(base, rel))
     return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}
 
 
 def _unchanged(entry: Mapping[str, Any], root: Path) -> bool:
     base = os.path.realpath(root)
-    for (rel, digest), check in [*((f, _digest) for f in entry["files"]), *((d, _listing) for d in entry["folders"])]:
+    for (rel, digest), check in [*((f, file_digest) for f in entry["files"]), *((d, listing_digest) for d in entry["folders"])]:
         path = Path(os.path.realpath(os.path.join(base, rel)))
         if not (str(path) == base or str(path).startswith(base + os.sep)):
             return False
@@ -294,7 +295,24 @@ def load(spec: str, root: Path, facts: bool) -> Any:
         entry = json.loads(path.read_bytes())
         if entry.get("versions") != found or not _unchanged(entry, root):
             return None
-        return _Codec().decode(entry["loaded"])
+        loaded = _Codec().decode(entry["loaded"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
+        return None
+    used.append(path)
+    return loaded
+
+
+def still_valid(path: Path, root: Path) -> str | None:
+    """The digest of the entry at `path` when it would still be used for a model under `root`
+    (same versions, nothing it read changed), else None; reads the entry but decodes no model."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
+            return None
+        raw = path.read_bytes()
+        entry = json.loads(raw)
+        if entry.get("versions") != versions() or not _unchanged(entry, root):
+            return None
+        return hashlib.sha256(raw).hexdigest()
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None
 
@@ -318,6 +336,7 @@ def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str,
             raise
     except (Uncacheable, OSError, ValueError, RecursionError):
         return
+    used.append(path)
 
 
 def cached(spec: str, root: Path, facts: bool, setting: bool | None, run: Callable[[bool], tuple[Any, Any]]) -> Any:

@@ -1,0 +1,250 @@
+"""A cache of `check` verdicts, so a check whose inputs are all unchanged prints what it printed
+last time without loading the catalogs, the packs or the model.
+
+A verdict is a function of: threatgraph's code and the installed packages, the command line,
+the configuration, the environment variables threatgraph reads, today's date, the model (as
+its snapshot in threatgraph.model.cache, whose entry is valid only while every file the model
+read is unchanged) and the catalogs. The key covers each of them by content; the catalogs and
+the package by the bytes of every file under them, the installed packages by their
+`.dist-info` names (which carry the versions). Anything this does not see makes a check
+uncacheable, never stale: evidence read from a source (it can be any file of another tree,
+or a git commit), `--output`, `--base`, `--since`, `--watch`, a report written as bytes, a
+model whose snapshot is not cached, and any exit but 0 or 1.
+
+Entries live beside the model snapshots (outside the project, so a pull request cannot plant
+one), are written atomically and are safe to delete. The cache follows `model_cache`: off
+under CI by default, where a gate should compute its verdict, and off with
+THREATGRAPH_NO_CACHE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TextIO
+
+FORMAT = 1
+MAX_BYTES = 64 << 20  # an entry larger than this is neither written nor read
+_ENVIRONMENT = ("CI", "NO_COLOR", "SOURCE_DATE_EPOCH")  # and every THREATGRAPH_* variable
+
+
+def key(config: Any, args: Any, use_evidence: bool) -> str | None:
+    """The key of this check's verdict, or None when it is not cached (the module says when)."""
+    from threatgraph.clock import today
+    from threatgraph.model import cache
+
+    if not cache.enabled(config.model_cache) or (use_evidence and config.source):
+        return None
+    if any(getattr(args, flag, None) for flag in ("output", "base", "since", "watch")):
+        return None
+    env = {k: v for k, v in sorted(os.environ.items()) if k in _ENVIRONMENT or k.startswith("THREATGRAPH_")}
+    parts = {
+        "format": FORMAT,
+        "python": [sys.version, sys.executable],
+        "code": tree_digest(Path(__file__).resolve().parent),
+        "installed": installed(),
+        "args": sorted((k, repr(v)) for k, v in vars(args).items() if k != "func"),
+        "config": repr(config),
+        "pyproject": tree_digest(config.pyproject) if config.pyproject else None,
+        "environment": env,
+        "terminal": [_isatty(sys.stdout), _isatty(sys.stderr)],
+        "today": today().isoformat(),
+        "catalogs": [tree_digest(config.path(config.threats)), tree_digest(config.path(config.mitigations))],
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def replay(k: str, config: Any) -> int | None:
+    """Print the cached verdict for `k` and return its exit code; None on a miss."""
+    from threatgraph.model import cache
+
+    try:
+        path = _entry(k)
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
+            return None
+        entry = json.loads(path.read_bytes())
+        if entry.get("key") != k or entry.get("code") not in (0, 1):
+            return None
+        model = Path(entry["model_entry"])
+        if model.parent != cache.folder() / "snapshots" or cache.still_valid(model, config.root) != entry["model_digest"]:
+            return None
+        if not _unchanged(entry):
+            return None
+        out, err, code = entry["stdout"], entry["stderr"], entry["code"]
+        if not (isinstance(out, str) and isinstance(err, str)):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+    sys.stderr.write(err + REPLAYED + "\n")
+    sys.stdout.write(out)
+    return int(code)
+
+
+REPLAYED = ("threatgraph: nothing this check reads has changed since it last ran; its verdict is repeated "
+            "(THREATGRAPH_NO_CACHE=1 computes it afresh)")
+
+
+def record(k: str, config: Any, run: Callable[[], int]) -> int:
+    """Run the check, passing its output through, and keep the verdict when it can be replayed."""
+    from threatgraph.model import cache
+
+    before = len(cache.used)
+    with cache.recording() as reads, _captured() as (out, err):
+        code = run()
+    models = cache.used[before:]
+    if code in (0, 1) and out.complete and err.complete and len(set(models)) == 1:
+        digest = cache.still_valid(models[0], config.root)
+        if digest is not None:
+            _store(k, {"key": k, "code": code, "stdout": out.text(), "stderr": err.text(),
+                       "model_entry": str(models[0]), "model_digest": digest, **_read(reads)})
+    return code
+
+
+_CODE = (".py", ".pyc", ".so", ".pyd", ".pth")  # covered by the key's code and installed distributions
+
+
+def _read(reads: Any) -> dict[str, list[list[str]]]:
+    """Every data file the check opened and every folder it listed outside the Python
+    installation (packs read their data there: those files are kept too), with digests, so a
+    replay sees an input the key does not name."""
+    from threatgraph.model import cache
+
+    skip = os.path.join(os.path.realpath(cache.folder()), "")
+    installed_code = cache.installation()
+    files, folders = {}, {}
+    for raw in reads.files:
+        real = os.path.realpath(raw)
+        if real.startswith(skip) or real.endswith(_CODE) or not os.path.isfile(real):
+            continue
+        files[real] = cache.file_digest(Path(real))
+    for raw in reads.folders:
+        real = os.path.realpath(raw)
+        if not real.startswith(skip) and not real.startswith(installed_code) and os.path.isdir(real):
+            folders[real] = cache.listing_digest(Path(real))
+    return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}
+
+
+def _unchanged(entry: dict[str, Any]) -> bool:
+    from threatgraph.model import cache
+
+    try:
+        return (all(cache.file_digest(Path(p)) == d for p, d in entry["files"])
+                and all(cache.listing_digest(Path(p)) == d for p, d in entry["folders"]))
+    except OSError:
+        return False
+
+
+# --- what the key is made of ----------------------------------------------------------------
+
+def tree_digest(top: Path) -> str:
+    """The names, kinds and contents of a file or of everything under a folder (links are
+    recorded by target, never followed; special files by kind, never opened)."""
+    h = hashlib.sha256()
+    for rel, info, target in _walk(top):
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + str(stat.S_IFMT(info.st_mode)).encode() + b"\0")
+        if stat.S_ISREG(info.st_mode):
+            with open(target, "rb") as fh:
+                h.update(hashlib.file_digest(fh, "sha256").digest())
+        elif stat.S_ISLNK(info.st_mode):
+            h.update(os.readlink(target).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _walk(top: Path) -> Iterator[tuple[str, os.stat_result, str]]:
+    try:
+        info = os.lstat(top)
+    except OSError:
+        yield "", os.stat_result((0,) * 10), str(top)  # absent: a kind of its own
+        return
+    yield "", info, str(top)
+    if not stat.S_ISDIR(info.st_mode):
+        return
+    for here, dirs, names in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted([*names, *(d for d in dirs)]):
+            full = os.path.join(here, name)
+            yield os.path.relpath(full, top), os.lstat(full), full
+
+
+def installed() -> list[str]:
+    """Every installed distribution with its version, by the names of the `.dist-info` folders
+    on the path (reading no metadata)."""
+    found: set[str] = set()
+    for entry in sys.path:
+        with suppress(OSError):
+            with os.scandir(entry or ".") as it:
+                found.update(e.name for e in it if e.name.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
+
+
+def _isatty(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+# --- the entries ----------------------------------------------------------------------------
+
+def _entry(k: str) -> Path:
+    from threatgraph.model import cache
+
+    return cache.folder() / "verdicts" / f"{k}.json"
+
+
+def _store(k: str, body: dict[str, Any]) -> None:
+    data = json.dumps(body, sort_keys=True).encode("utf-8", "surrogateescape")
+    if len(data) > MAX_BYTES:
+        return
+    path = _entry(k)
+    with suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+class _Tee:
+    """A text stream that keeps what it passes through; bytes written past it (through
+    `.buffer`) make the copy incomplete."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._parts: list[str] = []
+        self.complete = True
+
+    def write(self, s: str) -> int:
+        self._parts.append(s)
+        return self._stream.write(s)
+
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def buffer(self) -> Any:
+        self.complete = False
+        return self._stream.buffer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _captured() -> Iterator[tuple[_Tee, _Tee]]:
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    try:
+        yield out, err
+    finally:
+        sys.stdout, sys.stderr = out._stream, err._stream
