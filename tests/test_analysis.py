@@ -249,3 +249,19 @@ def test_a_threat_someone_else_carries_out_extends_no_attack_path(project, run):
         pairs = json.loads(run("check", "--format", "json", cwd=project.root).out)["threats"][0]["targets"]
         assert {t["id"] for t in pairs} == {"login", "web_to_app", "app_to_db"}  # assessed either way
     assert reached == {"entry_points": False, "other": True}
+
+
+def test_a_check_leaves_the_report_only_analyses_uncomputed_until_read():
+    """A verdict never reads paths or the defence-in-depth analyses; read later, they are what
+    computing them directly on the same assessment gives."""
+    from threatgraph.analysis import depth
+    from threatgraph.analysis.graph import FlowPairs
+
+    a = pipeline.check(load_config(REPO), use_evidence=False)
+    lazy = ("paths", "single_points_of_failure", "defence_in_depth", "bypass")
+    assert not set(lazy) & set(vars(a.analysis))
+    fp = FlowPairs.of(a)
+    assert a.analysis.single_points_of_failure == depth.single_points_of_failure(a, fp)
+    assert a.analysis.defence_in_depth == depth.independent_mitigations(a)
+    assert a.analysis.bypass == depth.bypass(a, fp)
+    assert set(lazy) - {"paths"} <= set(vars(a.analysis))

@@ -27,26 +27,39 @@ class Crossing(Row):
 
 
 class Analysis:
-    """Everything the graph analyses found. Attack paths (the one analysis that needs networkx)
-    are computed the first time they are read, so a plain `check` never imports networkx."""
+    """Everything the graph analyses found. What a `check` verdict reads (crossings, invariants,
+    STRIDE-per-element completeness) is computed up front; the rest (attack paths, the one
+    analysis that needs networkx, and the defence-in-depth analyses, which only reports and
+    pages show) the first time it is read, so a plain `check` never pays for them."""
 
     def __init__(self, crossings: list[Crossing], invariants: list[invariants.InvariantResult],
-                 compute_paths: Any, single_points_of_failure: list[depth.SinglePointOfFailure],
-                 defence_in_depth: list[depth.DepthRow], bypass: list[depth.Bypass],
-                 stride: completeness.Completeness | None = None,
+                 compute_paths: Any, compute_depth: Any, stride: completeness.Completeness | None = None,
                  blocked_by: Mapping[str, frozenset[str]] | None = None):
         self.crossings = crossings
         self.invariants = invariants
         self._compute_paths = compute_paths
-        self.single_points_of_failure = single_points_of_failure
-        self.defence_in_depth = defence_in_depth
-        self.bypass = bypass
+        self._compute_depth = compute_depth  # name -> a function computing that analysis
         self.stride = stride if stride is not None else completeness.Completeness((), 0, 0, 1.0)
         self.blocked_by = blocked_by or {}  # attack edge -> the full-strength controls that block it
 
     @cached_property
     def paths(self) -> list[paths.AttackPath]:
         found: list[paths.AttackPath] = self._compute_paths()
+        return found
+
+    @cached_property
+    def single_points_of_failure(self) -> list[depth.SinglePointOfFailure]:
+        found: list[depth.SinglePointOfFailure] = self._compute_depth["single_points_of_failure"]()
+        return found
+
+    @cached_property
+    def defence_in_depth(self) -> list[depth.DepthRow]:
+        found: list[depth.DepthRow] = self._compute_depth["defence_in_depth"]()
+        return found
+
+    @cached_property
+    def bypass(self) -> list[depth.Bypass]:
+        found: list[depth.Bypass] = self._compute_depth["bypass"]()
         return found
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +86,7 @@ def analyse(a: Assessment, stride: Mapping[str, tuple[str, ...]] | None = None) 
     now = traversal(a, fp)
     decl = a.model.declarations
     inv_results = [invariants.check(inv, a.model, now) for inv in (decl.invariants if decl else ())]
-    return Analysis(crossings(a), inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3),
-                    depth.single_points_of_failure(a, fp), depth.independent_mitigations(a),
-                    depth.bypass(a, fp), completeness.completeness(a, stride or STRIDE_PER_KIND),
-                    {fid: fp.blockers(fid) for fid in now.blocked})
+    later = {"single_points_of_failure": lambda: depth.single_points_of_failure(a, fp),
+             "defence_in_depth": lambda: depth.independent_mitigations(a), "bypass": lambda: depth.bypass(a, fp)}
+    return Analysis(crossings(a), inv_results, lambda: paths.attack_paths(a, now, decl.k_paths if decl else 3), later,
+                    completeness.completeness(a, stride or STRIDE_PER_KIND), {fid: fp.blockers(fid) for fid in now.blocked})
