@@ -107,6 +107,15 @@ def main() -> None:
                     help="measure only these targets at full size and replace them in the results (the rest of "
                     "latest.json is kept)")
     args = ap.parse_args()
+    # Compile threatgraph's bytecode once, as pip does for a regular install, and the firewall
+    # model's, as Python does on its first import (under PYTHONDONTWRITEBYTECODE every run would
+    # otherwise recompile them).
+    import compileall
+
+    import threatgraph
+
+    compileall.compile_dir(str(Path(threatgraph.__file__).parent), quiet=1)
+    compileall.compile_dir(str(ROOT / "model"), quiet=1)  # the firewall model, as its first check leaves it
     if args.remeasure:
         results = json.loads((args.out / "latest.json").read_text())
         results["targets"].update(targets.measure(quick=False, baseline=args.baseline, only=set(args.remeasure)))
@@ -118,15 +127,6 @@ def main() -> None:
     if args.quick:
         print(targets.render(targets.measure(quick=True, baseline=args.baseline)))
         return
-    # Compile threatgraph's bytecode once, as pip does for a regular install, and the firewall
-    # model's, as Python does on its first import (under PYTHONDONTWRITEBYTECODE every run would
-    # otherwise recompile them).
-    import compileall
-
-    import threatgraph
-
-    compileall.compile_dir(str(Path(threatgraph.__file__).parent), quiet=1)
-    compileall.compile_dir(str(ROOT / "model"), quiet=1)  # the firewall model, as its first check leaves it
     info = machine()
     print(f"machine: {info['cpu']} ({info['cores']} cores), {info['platform']}, Python {info['python']}, "
           f"SVG by {info['svg_renderer']}", flush=True)

@@ -328,7 +328,7 @@ def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str,
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(body, fh, separators=(",", ":"), allow_nan=False)
+                fh.write(json.dumps(body, separators=(",", ":"), allow_nan=False))  # dumps: the C encoder, dump is not
             os.replace(tmp, path)
         except BaseException:
             with suppress(OSError):
