@@ -101,10 +101,10 @@ def record(k: str, config: Any, run: Callable[[], int]) -> int:
         code = run()
     models = cache.used[before:]
     if code in (0, 1) and out.complete and err.complete and len(set(models)) == 1:
-        digest = cache.still_valid(models[0], config.root)
-        if digest is not None:
-            _store(k, {"key": k, "code": code, "stdout": out.text(), "stderr": err.text(),
-                       "model_entry": str(models[0]), "model_digest": digest, **_read(reads)})
+        (model, digest), = set(models)  # the snapshot this verdict was computed from, by the bytes read or written
+        with suppress(OSError):  # a file gone since it was read: nothing is kept
+            _store(k, {"key": k, "code": code, "stdout": out.text(), "stderr": err.text(), "model_entry": str(model),
+                       "model_digest": digest, **_read(reads)})
     return code
 
 

@@ -19,6 +19,7 @@ it is off by default under CI (the `CI` variable set), where a gate should run t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -34,7 +35,9 @@ from typing import Any
 
 FORMAT = 1
 MAX_BYTES = 1 << 30  # an entry larger than this is not read
-used: list[Path] = []  # the entries this process read or wrote, in order (threatgraph.verdict_cache keys on them)
+# the entries this process read or wrote, in order, with the digest of the very bytes it read or
+# wrote (threatgraph.verdict_cache pins a verdict to the snapshot it was computed from)
+used: list[tuple[Path, str]] = []
 
 
 class Uncacheable(Exception):
@@ -176,16 +179,23 @@ def versions() -> dict[str, str]:
     content, so an edited checkout counts too), pytm's version, Python's."""
     from importlib import metadata
 
-    code = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for p in sorted(here.glob("*.py")):
-        code.update(p.name.encode() + b"\0" + p.read_bytes())
     try:
         pytm = metadata.version("pytm")
     except metadata.PackageNotFoundError:
         pytm = "none"
-    return {"format": str(FORMAT), "snapshot_code": code.hexdigest(), "pytm": pytm,
+    return {"format": str(FORMAT), "snapshot_code": _snapshot_code(), "pytm": pytm,
             "python": sys.version.split()[0] + "-" + sys.implementation.cache_tag}
+
+
+@functools.cache
+def _snapshot_code() -> str:
+    """Hashed once per process: the code this process runs was read when it started, so an
+    edit made later is not what it runs."""
+    code = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in sorted(here.glob("*.py")):
+        code.update(p.name.encode() + b"\0" + p.read_bytes())
+    return code.hexdigest()
 
 
 def entry_path(spec: str, root: Path, facts: bool, found: Mapping[str, str]) -> Path:
@@ -292,13 +302,14 @@ def load(spec: str, root: Path, facts: bool) -> Any:
         path = entry_path(spec, root, facts, found)
         if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
             return None
-        entry = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        entry = json.loads(raw)
         if entry.get("versions") != found or not _unchanged(entry, root):
             return None
         loaded = _Codec().decode(entry["loaded"])
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None
-    used.append(path)
+    used.append((path, hashlib.sha256(raw).hexdigest()))
     return loaded
 
 
@@ -328,7 +339,8 @@ def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str,
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(body, separators=(",", ":"), allow_nan=False))  # dumps: the C encoder, dump is not
+                data = json.dumps(body, separators=(",", ":"), allow_nan=False)  # dumps: the C encoder, dump is not
+                fh.write(data)
             os.replace(tmp, path)
         except BaseException:
             with suppress(OSError):
@@ -336,7 +348,7 @@ def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str,
             raise
     except (Uncacheable, OSError, ValueError, RecursionError):
         return
-    used.append(path)
+    used.append((path, hashlib.sha256(data.encode("utf-8")).hexdigest()))
 
 
 def cached(spec: str, root: Path, facts: bool, setting: bool | None, run: Callable[[bool], tuple[Any, Any]]) -> Any:
