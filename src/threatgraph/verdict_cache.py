@@ -24,7 +24,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -201,18 +200,10 @@ def _store(k: str, body: dict[str, Any]) -> None:
     data = json.dumps(body, sort_keys=True).encode("utf-8", "surrogateescape")
     if len(data) > MAX_BYTES:
         return
-    path = _entry(k)
+    from threatgraph.model import cache
+
     with suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
+        cache.write_entry(_entry(k), data)
 
 
 class _Tee:

@@ -335,20 +335,26 @@ def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str,
         found = versions()
         body = {"versions": found, "spec": spec, **depends, "loaded": _Codec().encode(loaded)}
         path = entry_path(spec, root, facts, found)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                data = json.dumps(body, separators=(",", ":"), allow_nan=False)  # dumps: the C encoder, dump is not
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
+        data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")  # dumps: the C encoder
+        write_entry(path, data)
     except (Uncacheable, OSError, ValueError, RecursionError):
         return
-    used.append((path, hashlib.sha256(data.encode("utf-8")).hexdigest()))
+    used.append((path, hashlib.sha256(data).hexdigest()))
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """A cache entry (this module's or threatgraph.verdict_cache's) written whole or not at all:
+    a temporary file, readable by the user alone, renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def cached(spec: str, root: Path, facts: bool, setting: bool | None, run: Callable[[bool], tuple[Any, Any]]) -> Any:
