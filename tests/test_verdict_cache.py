@@ -91,7 +91,7 @@ def test_the_command_line_and_the_date_are_part_of_the_key(project: Project, cac
     monkeypatch.setattr(clock, "today", lambda: dt.date(2030, 1, 2))  # a day later: the acceptance has expired
     after, computed = cached(project)
     assert computed and after.out != before.out
-    assert len(entries(tmp_path)) == 3
+    assert len(entries(tmp_path)) == 2  # one per command line: the new verdict replaced the old
 
 
 def test_checks_it_cannot_see_through_are_never_cached(project: Project, cached, monkeypatch, tmp_path) -> None:

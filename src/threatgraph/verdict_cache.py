@@ -12,7 +12,8 @@ or a git commit), `--output`, `--base`, `--since`, `--watch`, a report written a
 model whose snapshot is not cached, and any exit but 0 or 1.
 
 Entries live beside the model snapshots (outside the project, so a pull request cannot plant
-one), are written atomically and are safe to delete. The cache follows `model_cache`: off
+one), one per project and command line (the next verdict replaces it), are written atomically
+and are safe to delete. The cache follows `model_cache`: off
 under CI by default, where a gate should compute its verdict, and off with
 THREATGRAPH_NO_CACHE.
 """
@@ -34,8 +35,10 @@ MAX_BYTES = 64 << 20  # an entry larger than this is neither written nor read
 _ENVIRONMENT = ("CI", "NO_COLOR", "SOURCE_DATE_EPOCH")  # and every THREATGRAPH_* variable
 
 
-def key(config: Any, args: Any, use_evidence: bool) -> str | None:
-    """The key of this check's verdict, or None when it is not cached (the module says when)."""
+def key(config: Any, args: Any, use_evidence: bool) -> tuple[str, str] | None:
+    """Where this check's verdict is kept (one entry per project and command line, so editing
+    does not pile entries up) and the key it must carry; None when it is not cached (the module
+    says when)."""
     from threatgraph.clock import today
     from threatgraph.model import cache
 
@@ -57,20 +60,24 @@ def key(config: Any, args: Any, use_evidence: bool) -> str | None:
         "today": today().isoformat(),
         "catalogs": [tree_digest(config.path(config.threats)), tree_digest(config.path(config.mitigations))],
     }
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    slot = [parts["python"], parts["args"], parts["config"]]
+    return _digest(slot), _digest(parts)
 
 
-def replay(k: str, config: Any) -> int | None:
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def replay(k: tuple[str, str], config: Any) -> int | None:
     """Print the cached verdict for `k` and return its exit code; None on a miss."""
     from threatgraph.model import cache
 
     try:
-        path = _entry(k)
+        path = _entry(k[0])
         if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
             return None
         entry = json.loads(path.read_bytes())
-        if entry.get("key") != k or entry.get("code") not in (0, 1):
+        if entry.get("key") != k[1] or entry.get("code") not in (0, 1):
             return None
         model = Path(entry["model_entry"])
         if model.parent != cache.folder() / "snapshots" or cache.still_valid(model, config.root) != entry["model_digest"]:
@@ -91,7 +98,7 @@ REPLAYED = ("threatgraph: nothing this check reads has changed since it last ran
             "(THREATGRAPH_NO_CACHE=1 computes it afresh)")
 
 
-def record(k: str, config: Any, run: Callable[[], int]) -> int:
+def record(k: tuple[str, str], config: Any, run: Callable[[], int]) -> int:
     """Run the check, passing its output through, and keep the verdict when it can be replayed."""
     from threatgraph.model import cache
 
@@ -102,7 +109,7 @@ def record(k: str, config: Any, run: Callable[[], int]) -> int:
     if code in (0, 1) and out.complete and err.complete and len(set(models)) == 1:
         (model, digest), = set(models)  # the snapshot this verdict was computed from, by the bytes read or written
         with suppress(OSError):  # a file gone since it was read: nothing is kept
-            _store(k, {"key": k, "code": code, "stdout": out.text(), "stderr": err.text(), "model_entry": str(model),
+            _store(k[0], {"key": k[1], "code": code, "stdout": out.text(), "stderr": err.text(), "model_entry": str(model),
                        "model_digest": digest, **_read(reads)})
     return code
 
@@ -190,20 +197,20 @@ def _isatty(stream: Any) -> bool:
 
 # --- the entries ----------------------------------------------------------------------------
 
-def _entry(k: str) -> Path:
+def _entry(slot: str) -> Path:
     from threatgraph.model import cache
 
-    return cache.folder() / "verdicts" / f"{k}.json"
+    return cache.folder() / "verdicts" / f"{slot}.json"
 
 
-def _store(k: str, body: dict[str, Any]) -> None:
+def _store(slot: str, body: dict[str, Any]) -> None:
     data = json.dumps(body, sort_keys=True).encode("utf-8", "surrogateescape")
     if len(data) > MAX_BYTES:
         return
     from threatgraph.model import cache
 
     with suppress(OSError):
-        cache.write_entry(_entry(k), data)
+        cache.write_entry(_entry(slot), data)
 
 
 class _Tee:
