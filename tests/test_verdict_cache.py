@@ -30,7 +30,9 @@ def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run):
 
     monkeypatch.setattr(pipeline, "check", counting)
 
-    def _check(project: Project, *args: str) -> tuple[Result, bool]:
+    def _check(project: Project, *args: str, settled: bool = True) -> tuple[Result, bool]:
+        if settled:  # every file last changed a minute ago, not while a check might be reading it
+            age(project.root)
         monkeypatch.delenv("THREATGRAPH_NO_CACHE", raising=False)
         before = len(calls)
         got = run("check", *args, cwd=project.root)
@@ -42,6 +44,15 @@ def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run):
         return got, computed
 
     return _check
+
+
+def age(root: Path) -> None:
+    import os
+    import time
+
+    past = time.time_ns() - 60 * 10**9
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, ns=(past, past), follow_symlinks=False)
 
 
 def entries(tmp_path: Path) -> list[Path]:
@@ -152,7 +163,11 @@ def test_a_data_file_the_check_opened_outside_the_key_is_kept_and_checked(tmp_pa
     code.write_text("x = 1")
     with cache.recording() as reads:
         data.read_text(), code.read_text(), sorted(p.name for p in tmp_path.iterdir())
-    entry = verdict_cache._read(reads)
+    import time
+
+    assert verdict_cache._read(reads, racy_after=0) is None  # modified after that instant: nothing is kept
+    entry = verdict_cache._read(reads, racy_after=time.time_ns() + 10**10)
+    assert entry is not None
     assert [p for p, _ in entry["files"]] == [str(data.resolve())]  # code is the key's: not kept
     assert [p for p, _ in entry["folders"]] == [str(tmp_path.resolve())]
     assert verdict_cache._unchanged(entry)
@@ -161,3 +176,13 @@ def test_a_data_file_the_check_opened_outside_the_key_is_kept_and_checked(tmp_pa
     data.write_text("[1]")
     (tmp_path / "new").write_text("")
     assert not verdict_cache._unchanged(entry)
+
+
+def test_a_verdict_read_from_files_changed_during_the_run_is_not_kept(project: Project, cached, tmp_path) -> None:
+    """A file modified within two seconds of the run may have changed after it was read: the
+    digest taken afterwards would vouch for content the verdict never saw."""
+    assert cached(project)[1] and not cached(project)[1]
+    project.write("threats/main.yaml", (project.root / "threats/main.yaml").read_text().replace("high", "low"))
+    assert cached(project, settled=False)[1]  # just edited: computed, and not kept
+    assert cached(project, settled=False)[1]
+    assert cached(project)[1] and not cached(project)[1]  # settled: kept, then repeated

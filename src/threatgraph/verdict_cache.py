@@ -25,6 +25,7 @@ import json
 import os
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -103,24 +104,34 @@ def record(k: tuple[str, str], config: Any, run: Callable[[], int]) -> int:
     from threatgraph.model import cache
 
     before = len(cache.used)
+    started = time.time_ns()
     with cache.recording() as reads, _captured() as (out, err):
         code = run()
     models = cache.used[before:]
     if code in (0, 1) and out.complete and err.complete and len(set(models)) == 1:
         (model, digest), = set(models)  # the snapshot this verdict was computed from, by the bytes read or written
         with suppress(OSError):  # a file gone since it was read: nothing is kept
-            _store(k[0], {"key": k[1], "code": code, "stdout": out.text(), "stderr": err.text(), "model_entry": str(model),
-                       "model_digest": digest, **_read(reads)})
+            kept = _read(reads, racy_after=started - RACY_NS)
+            if kept is not None:
+                _store(k[0], {"key": k[1], "code": code, "stdout": out.text(), "stderr": err.text(),
+                              "model_entry": str(model), "model_digest": digest, **kept})
     return code
+
+
+# A file changed this close to the run may have changed while it ran, after it was read: its
+# digest, taken afterwards, would vouch for content the verdict never saw. Such a verdict is not
+# kept (as git treats a "racily clean" index entry); two seconds covers the coarsest mtimes.
+RACY_NS = 2_000_000_000
 
 
 _CODE = (".py", ".pyc", ".so", ".pyd", ".pth")  # covered by the key's code and installed distributions
 
 
-def _read(reads: Any) -> dict[str, list[list[str]]]:
+def _read(reads: Any, racy_after: int) -> dict[str, list[list[str]]] | None:
     """Every data file the check opened and every folder it listed outside the Python
     installation (packs read their data there: those files are kept too), with digests, so a
-    replay sees an input the key does not name."""
+    replay sees an input the key does not name; None when one was modified at or after
+    `racy_after` (nanoseconds since the epoch)."""
     from threatgraph.model import cache
 
     skip = os.path.join(os.path.realpath(cache.folder()), "")
@@ -130,10 +141,14 @@ def _read(reads: Any) -> dict[str, list[list[str]]]:
         real = os.path.realpath(raw)
         if real.startswith(skip) or real.endswith(_CODE) or not os.path.isfile(real):
             continue
+        if os.stat(real).st_mtime_ns >= racy_after:
+            return None
         files[real] = cache.file_digest(Path(real))
     for raw in reads.folders:
         real = os.path.realpath(raw)
         if not real.startswith(skip) and not real.startswith(installed_code) and os.path.isdir(real):
+            if os.stat(real).st_mtime_ns >= racy_after:
+                return None
             folders[real] = cache.listing_digest(Path(real))
     return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}
 
@@ -151,8 +166,8 @@ def _unchanged(entry: dict[str, Any]) -> bool:
 # --- what the key is made of ----------------------------------------------------------------
 
 def tree_digest(top: Path) -> str:
-    """The names, kinds and contents of a file or of everything under a folder (links are
-    recorded by target, never followed; special files by kind, never opened)."""
+    """The names, kinds and contents of a file or of everything under a folder (links below
+    the top are recorded by target, never followed; special files by kind, never opened)."""
     h = hashlib.sha256()
     for rel, info, target in _walk(top):
         h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + str(stat.S_IFMT(info.st_mode)).encode() + b"\0")
@@ -165,6 +180,7 @@ def tree_digest(top: Path) -> str:
 
 
 def _walk(top: Path) -> Iterator[tuple[str, os.stat_result, str]]:
+    top = Path(os.path.realpath(top))  # a catalog folder that is a link: what it points to, as the loader reads it
     try:
         info = os.lstat(top)
     except OSError:
