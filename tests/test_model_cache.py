@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THREATGRAPH_CACHE_DIR", str(folder))
     monkeypatch.delenv("THREATGRAPH_NO_CACHE", raising=False)
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(cache, "RACY_NS", -10**15)  # files written just now count as settled (one test says otherwise)
     return folder
 
 
@@ -137,3 +139,21 @@ def test_a_pytm_pack_model_with_facts_round_trips(tmp_path: Path, cache_dir: Pat
     assert runs_model(tmp_path, "tm.py", facts=False)  # facts or not: separate entries
     codec = cache._Codec()
     assert codec.encode(load_model("tm.py", tmp_path, facts=True, cache=None)) == codec.encode(fresh)
+
+
+def test_a_model_whose_files_changed_as_it_ran_is_not_kept(project: Project, cache_dir: Path, monkeypatch) -> None:
+    """A file modified within two seconds of the run may have changed after the model read it:
+    its digest, taken afterwards, would vouch for content the snapshot never saw."""
+    monkeypatch.setattr(cache, "RACY_NS", 2_000_000_000)
+    load_model("model.py", project.root, cache=None)
+    load_model("model.py", project.root, cache=None)
+    assert entries(cache_dir) == []  # just written: never kept
+    past = time.time_ns() - 60 * 10**9
+    for path in [project.root, *project.root.rglob("*")]:
+        os.utime(path, ns=(past, past))
+    load_model("model.py", project.root, cache=None)
+    (entry,) = entries(cache_dir)  # settled: kept
+    written = entry.stat().st_mtime_ns
+    hits = len(cache.used)
+    load_model("model.py", project.root, cache=None)
+    assert entry.stat().st_mtime_ns == written and len(cache.used) == hits + 1  # then reused, not rewritten

@@ -165,8 +165,8 @@ def test_a_data_file_the_check_opened_outside_the_key_is_kept_and_checked(tmp_pa
         data.read_text(), code.read_text(), sorted(p.name for p in tmp_path.iterdir())
     import time
 
-    assert verdict_cache._read(reads, racy_after=0) is None  # modified after that instant: nothing is kept
-    entry = verdict_cache._read(reads, racy_after=time.time_ns() + 10**10)
+    assert verdict_cache._read(reads, time.time_ns()) is None  # modified just before a run: nothing is kept
+    entry = verdict_cache._read(reads, time.time_ns() + 10**10)  # a run ten seconds later: settled
     assert entry is not None
     assert [p for p, _ in entry["files"]] == [str(data.resolve())]  # code is the key's: not kept
     assert [p for p, _ in entry["folders"]] == [str(tmp_path.resolve())]

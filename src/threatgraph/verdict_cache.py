@@ -111,27 +111,23 @@ def record(k: tuple[str, str], config: Any, run: Callable[[], int]) -> int:
     if code in (0, 1) and out.complete and err.complete and len(set(models)) == 1:
         (model, digest), = set(models)  # the snapshot this verdict was computed from, by the bytes read or written
         with suppress(OSError):  # a file gone since it was read: nothing is kept
-            kept = _read(reads, racy_after=started - RACY_NS)
+            kept = _read(reads, started)
             if kept is not None:
                 _store(k[0], {"key": k[1], "code": code, "stdout": out.text(), "stderr": err.text(),
                               "model_entry": str(model), "model_digest": digest, **kept})
     return code
 
 
-# A file changed this close to the run may have changed while it ran, after it was read: its
-# digest, taken afterwards, would vouch for content the verdict never saw. Such a verdict is not
-# kept (as git treats a "racily clean" index entry); two seconds covers the coarsest mtimes.
-RACY_NS = 2_000_000_000
 
 
 _CODE = (".py", ".pyc", ".so", ".pyd", ".pth")  # covered by the key's code and installed distributions
 
 
-def _read(reads: Any, racy_after: int) -> dict[str, list[list[str]]] | None:
+def _read(reads: Any, started: int) -> dict[str, list[list[str]]] | None:
     """Every data file the check opened and every folder it listed outside the Python
     installation (packs read their data there: those files are kept too), with digests, so a
-    replay sees an input the key does not name; None when one was modified at or after
-    `racy_after` (nanoseconds since the epoch)."""
+    replay sees an input the key does not name; None when one was modified too close to the
+    run that started at `started` (model/cache.py's RACY_NS says why)."""
     from threatgraph.model import cache
 
     skip = os.path.join(os.path.realpath(cache.folder()), "")
@@ -141,13 +137,13 @@ def _read(reads: Any, racy_after: int) -> dict[str, list[list[str]]] | None:
         real = os.path.realpath(raw)
         if real.startswith(skip) or real.endswith(_CODE) or not os.path.isfile(real):
             continue
-        if os.stat(real).st_mtime_ns >= racy_after:
+        if cache.racy(real, started):
             return None
         files[real] = cache.file_digest(Path(real))
     for raw in reads.folders:
         real = os.path.realpath(raw)
         if not real.startswith(skip) and not real.startswith(installed_code) and os.path.isdir(real):
-            if os.stat(real).st_mtime_ns >= racy_after:
+            if cache.racy(real, started):
                 return None
             folders[real] = cache.listing_digest(Path(real))
     return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}

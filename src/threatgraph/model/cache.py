@@ -109,9 +109,21 @@ def listing_digest(path: Path) -> str:
     return hashlib.sha256("\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def manifest(reads: Reads, root: Path, model_file: Path | None) -> dict[str, list[list[str]]]:
+# A file changed this close to a run may have changed while it ran, after it was read: its
+# digest, taken afterwards, would vouch for content the run never saw. Such a run is not kept
+# (as git treats a "racily clean" index entry); two seconds covers the coarsest mtimes.
+RACY_NS = 2_000_000_000
+
+
+def racy(path: str, started: int) -> bool:
+    """Whether `path` was modified too close to a run that started at `started` (time.time_ns())."""
+    return os.stat(path).st_mtime_ns >= started - RACY_NS
+
+
+def manifest(reads: Reads, root: Path, model_file: Path | None, started: int) -> dict[str, list[list[str]]]:
     """What the load depended on, relative to root, with content digests; Uncacheable when it
-    read something outside the project that the versions in the key do not cover."""
+    read something outside the project that the versions in the key do not cover, or something
+    modified too close to the run that started at `started`."""
     from importlib.util import source_from_cache
 
     base = os.path.realpath(root)
@@ -133,10 +145,14 @@ def manifest(reads: Reads, root: Path, model_file: Path | None) -> dict[str, lis
                 raw = source_from_cache(raw)
         rel = inside(raw)
         if rel is not None and os.path.isfile(os.path.join(base, rel)):
+            if racy(os.path.join(base, rel), started):
+                raise Uncacheable(f"{rel} changed while the model ran")
             files[rel] = file_digest(Path(base, rel))
     for raw in sorted(reads.folders):
         rel = inside(raw)
         if rel is not None and os.path.isdir(os.path.join(base, rel)):
+            if racy(os.path.join(base, rel), started):
+                raise Uncacheable(f"{rel} changed while the model ran")
             folders[rel] = listing_digest(Path(base, rel))
     return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}
 

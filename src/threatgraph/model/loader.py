@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import time
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -115,10 +116,11 @@ def _load_recording(spec: str, root: Path, facts: bool, record: bool) -> tuple[L
     """The load, and (when `record`) what it read, for the cache; None when it cannot be cached."""
     if not record:
         return load_model_here(spec, root, facts), None
+    started = time.time_ns()
     with model_cache.recording() as reads:
         loaded = load_model_here(spec, root, facts)
     try:
-        return loaded, model_cache.manifest(reads, root, _model_path(_split(spec)[0], root))
+        return loaded, model_cache.manifest(reads, root, _model_path(_split(spec)[0], root), started)
     except model_cache.Uncacheable:
         return loaded, None
 
