@@ -170,12 +170,12 @@ def test_a_data_file_the_check_opened_outside_the_key_is_kept_and_checked(tmp_pa
     assert entry is not None
     assert [p for p, _ in entry["files"]] == [str(data.resolve())]  # code is the key's: not kept
     assert [p for p, _ in entry["folders"]] == [str(tmp_path.resolve())]
-    assert verdict_cache._unchanged(entry)
+    assert cache.unchanged(entry)
     data.write_text("[2]")
-    assert not verdict_cache._unchanged(entry)
+    assert not cache.unchanged(entry)
     data.write_text("[1]")
     (tmp_path / "new").write_text("")
-    assert not verdict_cache._unchanged(entry)
+    assert not cache.unchanged(entry)
 
 
 def test_a_verdict_read_from_files_changed_during_the_run_is_not_kept(project: Project, cached, tmp_path) -> None:

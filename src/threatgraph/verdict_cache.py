@@ -83,7 +83,7 @@ def replay(k: tuple[str, str], config: Any) -> int | None:
         model = Path(entry["model_entry"])
         if model.parent != cache.folder() / "snapshots" or cache.still_valid(model, config.root) != entry["model_digest"]:
             return None
-        if not _unchanged(entry):
+        if not cache.unchanged(entry):  # every other data file and folder the check read, by absolute path
             return None
         out, err, code = entry["stdout"], entry["stderr"], entry["code"]
         if not (isinstance(out, str) and isinstance(err, str)):
@@ -118,8 +118,6 @@ def record(k: tuple[str, str], config: Any, run: Callable[[], int]) -> int:
     return code
 
 
-
-
 _CODE = (".py", ".pyc", ".so", ".pyd", ".pth")  # covered by the key's code and installed distributions
 
 
@@ -147,16 +145,6 @@ def _read(reads: Any, started: int) -> dict[str, list[list[str]]] | None:
                 return None
             folders[real] = cache.listing_digest(Path(real))
     return {"files": sorted([k, v] for k, v in files.items()), "folders": sorted([k, v] for k, v in folders.items())}
-
-
-def _unchanged(entry: dict[str, Any]) -> bool:
-    from threatgraph.model import cache
-
-    try:
-        return (all(cache.file_digest(Path(p)) == d for p, d in entry["files"])
-                and all(cache.listing_digest(Path(p)) == d for p, d in entry["folders"]))
-    except OSError:
-        return False
 
 
 # --- what the key is made of ----------------------------------------------------------------

@@ -158,10 +158,15 @@ def manifest(reads: Reads, root: Path, model_file: Path | None, started: int) ->
 
 
 def _unchanged(entry: Mapping[str, Any], root: Path) -> bool:
-    base = os.path.realpath(root)
+    return unchanged(entry, os.path.realpath(root))
+
+
+def unchanged(entry: Mapping[str, Any], base: str | None = None) -> bool:
+    """Whether every file in `entry["files"]` and folder in `entry["folders"]` still has its
+    digest: paths relative to `base` and never outside it, or absolute when `base` is None."""
     for (rel, digest), check in [*((f, file_digest) for f in entry["files"]), *((d, listing_digest) for d in entry["folders"])]:
-        path = Path(os.path.realpath(os.path.join(base, rel)))
-        if not (str(path) == base or str(path).startswith(base + os.sep)):
+        path = Path(os.path.realpath(rel if base is None else os.path.join(base, rel)))
+        if base is not None and not (str(path) == base or str(path).startswith(base + os.sep)):
             return False
         try:
             if check(path) != digest:
@@ -316,12 +321,10 @@ def load(spec: str, root: Path, facts: bool) -> Any:
     try:
         found = versions()
         path = entry_path(spec, root, facts, found)
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
+        valid = _valid(path, root, found)
+        if valid is None:
             return None
-        raw = path.read_bytes()
-        entry = json.loads(raw)
-        if entry.get("versions") != found or not _unchanged(entry, root):
-            return None
+        raw, entry = valid
         loaded = _Codec().decode(entry["loaded"])
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None
@@ -333,15 +336,22 @@ def still_valid(path: Path, root: Path) -> str | None:
     """The digest of the entry at `path` when it would still be used for a model under `root`
     (same versions, nothing it read changed), else None; reads the entry but decodes no model."""
     try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
-            return None
-        raw = path.read_bytes()
-        entry = json.loads(raw)
-        if entry.get("versions") != versions() or not _unchanged(entry, root):
-            return None
-        return hashlib.sha256(raw).hexdigest()
+        valid = _valid(path, root, versions())
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         return None
+    return hashlib.sha256(valid[0]).hexdigest() if valid is not None else None
+
+
+def _valid(path: Path, root: Path, found: Mapping[str, str]) -> tuple[bytes, Any] | None:
+    """The entry's bytes and JSON when it is a regular file of bounded size, of these versions,
+    and nothing it read has changed; None otherwise (raises on an unreadable entry)."""
+    if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_BYTES:
+        return None
+    raw = path.read_bytes()
+    entry = json.loads(raw)
+    if entry.get("versions") != found or not _unchanged(entry, root):
+        return None
+    return raw, entry
 
 
 def store(spec: str, root: Path, facts: bool, loaded: Any, depends: Mapping[str, Any]) -> None:
