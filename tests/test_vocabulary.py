@@ -10,6 +10,7 @@ from threatgraph import pipeline
 from threatgraph.config import load_config
 from threatgraph.render import dot
 from threatgraph.site import pages as site_pages
+from threatgraph.site.embed import fill_tables
 from threatgraph.vocabulary import PARTIAL, STATUSES, worst_status
 
 MODEL = '''
@@ -98,11 +99,12 @@ def test_diagram_colours_have_one_meaning(project):
 def test_matrix_sorts_threats_by_open_risk_and_never_counts_a_claim_as_verified(project):
     a = pipeline.check(load_config(project.root), use_evidence=False)  # no source: every mitigation is a claim
     writer = site_pages.SiteWriter(a, lambda name, source: "", large=False)
-    page = writer.matrix_by_target()
+    page = fill_tables(writer.matrix_by_target(), writer.fragments)
     summary = page.split("## By severity", 1)[1].split("## Threat by target", 1)[0]
     assert 'tg-mitigated">' not in summary and "tg-mitigated-claimed" in summary
     seen = []
-    for fragment in writer.fragments.values():  # one table per STRIDE category, each sorted by open risk
+    matrices = [f for f in writer.fragments.values() if f.startswith('<div class="tg-matrix">')]
+    for fragment in matrices:  # one table per STRIDE category, each sorted by open risk
         body = fragment.split("</thead>", 1)[1]
         order = re.findall(r'<tr><td><a href="threat-[^"]+">([^<]+)</a>', body)
         risks = [writer.open_risk(t) for t in order]

@@ -1,39 +1,73 @@
 """mkdocs hook: put generated HTML into pages after Markdown has rendered them.
 
 Pages carry empty placeholders: `<div class="tg-diagram" data-diagram="NAME"></div>` for a
-diagram (`diagram-NAME.svg`, written beside the pages) and `<div class="tg-embed"
-data-fragment="NAME"></div>` for a large generated table (`fragments/NAME.html`, written
-beside mkdocs.yml, outside the docs). Markdown never parses them and the search index never
-holds them, which keeps large sites fast to build; inline SVG keeps every node clickable.
-Everything injected was escaped when it was generated."""
+diagram (`diagram-NAME.svg`, written beside the pages) and `<div class="tg-table"
+data-fragment="NAME"></div>` or `<div class="tg-embed" ...>` for a generated table (one entry
+of `fragments.json`, written beside mkdocs.yml, outside the docs). Markdown never parses them,
+which keeps the build fast. A `tg-table` goes in before the search index reads the page (it
+is searchable); a diagram and a `tg-embed` (a large site's model-sized table) after, so the
+index never holds them. Inline SVG keeps every node clickable. Everything injected was
+escaped when it was generated."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDER = re.compile(r'<div class="tg-(diagram|embed)" data-(?:diagram|fragment)="([A-Za-z0-9_.~-]+)"></div>')
+NAME = r'"([A-Za-z0-9_.~-]+)"'
+TABLE = re.compile(r'<div class="tg-(table|embed)" data-fragment=' + NAME + r"></div>")
+DIAGRAM = re.compile(r'<div class="tg-diagram" data-diagram=' + NAME + r"></div>")
+FRAGMENTS = "fragments.json"
 
 
 def placeholder(name: str) -> str:
     return f'<div class="tg-diagram" data-diagram="{name}"></div>'
 
 
-def fragment_placeholder(name: str) -> str:
-    return f'<div class="tg-embed" data-fragment="{name}"></div>'
+def fragment_placeholder(name: str, searchable: bool = False) -> str:
+    return f'<div class="tg-{"table" if searchable else "embed"}" data-fragment="{name}"></div>'
+
+
+def fill_tables(text: str, tables: dict[str, str], kinds: tuple[str, ...] = ("table", "embed")) -> str:
+    """`text` with its table placeholders of the given kinds replaced by the tables."""
+    def table(m: re.Match[str]) -> str:
+        kind, name = m.group(1), m.group(2)
+        return f'<div class="tg-{kind}">{tables.get(name, "<p>(missing)</p>")}</div>' if kind in kinds else m.group()
+
+    return TABLE.sub(table, text)
+
+
+_loaded: tuple[tuple[str, int, int], dict[str, str]] | None = None
+
+
+def _fragments(config: Any) -> dict[str, str]:
+    """The build's tables, read once per version of the file (`mkdocs serve` rewrites it)."""
+    global _loaded
+    path = Path(config["config_file_path"]).parent / FRAGMENTS
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if _loaded is None or _loaded[0] != key:
+        _loaded = (key, json.loads(path.read_text(encoding="utf-8")))
+    return _loaded[1]
+
+
+def on_page_content(html: str, page: Any, config: Any, **_: Any) -> str:
+    return fill_tables(html, _fragments(config), ("table",))
 
 
 def on_post_page(output: str, page: Any, config: Any, **_: Any) -> str:
     docs = Path(config["docs_dir"])
-    fragments = Path(config["config_file_path"]).parent / "fragments"
 
-    def inline(m: re.Match[str]) -> str:
-        kind, name = m.group(1), m.group(2)
-        path = docs / f"diagram-{name}.svg" if kind == "diagram" else fragments / f"{name}.html"
-        body = path.read_text(encoding="utf-8") if path.is_file() else "<p>(missing)</p>"
-        return f'<div class="tg-{kind}">{body}</div>'
+    def diagram(m: re.Match[str]) -> str:
+        path = docs / f"diagram-{m.group(1)}.svg"
+        return f'<div class="tg-diagram">{path.read_text(encoding="utf-8") if path.is_file() else "<p>(missing)</p>"}</div>'
 
     # the pan-and-zoom box carries an inline handler (it only disables the context menu): the
     # site stays free of inline script
-    return PLACEHOLDER.sub(inline, output).replace(' oncontextmenu="return false;"', "")
+    output = DIAGRAM.sub(diagram, fill_tables(output, _fragments(config), ("embed",)))
+    return output.replace(' oncontextmenu="return false;"', "")

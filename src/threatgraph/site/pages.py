@@ -100,8 +100,9 @@ def _status(status: str) -> str:
 
 class Layout:
     """Where each thing is documented, and how a generated table is written. Two strategies:
-    SmallLayout (a page per element and flow, Markdown tables) and LargeLayout (elements as
-    sections of their boundary's page, paged flow tables, tables as HTML fragments)."""
+    SmallLayout (a page per element and flow, every table searchable) and LargeLayout
+    (elements as sections of their boundary's page, paged flow tables, model-sized tables kept
+    out of the search index)."""
 
     large = False
 
@@ -116,14 +117,17 @@ class Layout:
         return self.target(kind, ident, ".html")
 
     def table(self, t: Table) -> list[str]:
-        return [*t.markdown(self.target), ""]
+        """A table that grows with the model: in the search index on small sites."""
+        return self.fragment(t, searchable=True)
 
-    def fragment(self, t: Table, cls: str = "") -> list[str]:
-        """A table written as HTML after Markdown has run: large tables, and matrices (whose
-        sticky headers need a class Markdown cannot give)."""
+    def fragment(self, t: Table, cls: str = "", searchable: bool = False) -> list[str]:
+        """A table written as HTML, never parsed by Markdown (Markdown tables were two thirds of
+        the site's Markdown time): a placeholder now, the HTML once Markdown has run, before the
+        search index reads the page when `searchable`, after it otherwise (large tables, and
+        matrices, whose sticky headers need a class Markdown cannot give)."""
         name = f"t{len(self.fragments) + 1}"
         self.fragments[name] = t.html(self.target, cls)
-        return [fragment_placeholder(name), ""]
+        return [fragment_placeholder(name, searchable), ""]
 
     def detail_pages(self, w: SiteWriter) -> dict[str, str]:
         raise NotImplementedError
@@ -168,7 +172,7 @@ class LargeLayout(Layout):
         return self.outside_page.get(eid) or page("boundary", self.boundary_of[eid])
 
     def table(self, t: Table) -> list[str]:
-        """A large generated table, kept out of Markdown: a placeholder now, HTML after rendering."""
+        """A large generated table, kept out of the search index."""
         return self.fragment(t)
 
     def detail_pages(self, w: SiteWriter) -> dict[str, str]:
@@ -286,14 +290,14 @@ class SiteWriter:
         return pages
 
     def listing(self, title: str, heading: str, t: Table, searchable: bool = True, generated: bool = False) -> str:
-        """An index page: front matter, heading, one table (Markdown, or a fragment on large sites
-        when `generated` says the table grows with the model)."""
-        lines = self.layout.table(t) if generated else self.markdown(t)
+        """An index page: front matter, heading, one table (kept out of the search index on large
+        sites when `generated` says the table grows with the model)."""
+        lines = self.layout.table(t) if generated else self.indexed(t)
         return "\n".join([_front(title, searchable=searchable), heading + "\n", *lines])
 
-    def markdown(self, t: Table) -> list[str]:
-        """A table that stays Markdown in every layout (catalog-sized, not model-sized)."""
-        return [*t.markdown(self.layout.target), ""]
+    def indexed(self, t: Table) -> list[str]:
+        """A table in the search index in every layout (catalog-sized, not model-sized)."""
+        return self.layout.fragment(t, searchable=True)
 
     def overview(self) -> str:
         a, m, c, s = self.a, self.a.model, self.a.catalog, self.a.summary
@@ -404,7 +408,7 @@ class SiteWriter:
         for framework, counts in control_summary(rows).items():
             out.append(f"## {md(FRAMEWORKS[framework])}\n")
             out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".\n")
-            out += self.markdown(Table.of(["control", "state", "mitigations"], [
+            out += self.indexed(Table.of(["control", "state", "mitigations"], [
                 [[Code(r.control)], [Mark(CONTROL_CLASS[r.state], r.state)],
                  listed([Link("mitigation", mid, f"{mid} ({state})") for mid, state in r.mitigations])]
                 for r in rows if r.framework == framework]))
@@ -431,7 +435,7 @@ class SiteWriter:
             [[Text(c.replace("_", " "))], *([Mark(st, str(counts[(c, st)]))] if counts[(c, st)] else [Text("")]
                                             for st in shown)]
             for c in STRIDE if any(counts[(c, st)] for st in shown)]
-        return self.markdown(Table.of(["STRIDE category", *shown], rows))
+        return self.indexed(Table.of(["STRIDE category", *shown], rows))
 
     def pairs_table(self, pairs: list[Pair], by: str) -> list[str]:
         a = self.a
@@ -521,7 +525,7 @@ class SiteWriter:
         if not st.evidence:
             out.append("No machine-checkable evidence declared.\n")
         else:
-            out += self.markdown(Table.of(["result", "proves", "where", "detail"], [
+            out += self.indexed(Table.of(["result", "proves", "where", "detail"], [
                 [self.evidence_badge(r), [Text(r.proves)], self.evidence_where(r), [Text(r.detail)]]
                 for r in st.evidence]))
         timeline = next((t for t in a.history.timelines if t.mitigation == mid), None) if a.history else None
@@ -587,7 +591,7 @@ class SiteWriter:
         rows: list[list[Cell]] = [[self.evidence_badge(r), [Text(r.proves)], self.evidence_where(r),
                                    [Text(r.detail)]] for r in results]
         return [f"\n{heading} Exists in the source\n", f"Its own evidence {state}.\n",
-                *self.markdown(Table.of(["result", "proves", "where", "detail"], rows))]
+                *self.indexed(Table.of(["result", "proves", "where", "detail"], rows))]
 
     def element_section(self, eid: str, heading: str = "#") -> list[str]:
         a, e = self.a, self.a.model.elements[eid]
@@ -773,7 +777,7 @@ class SiteWriter:
                          f"{opened} open of {len(pairs)} pairs")]
 
         rows: list[list[Cell]] = [[[self.zone_label(z)], *(cell(z, c) for c in STRIDE)] for z in zones]
-        return self.markdown(Table.of(["boundary", *(c.replace("_", " ") for c in STRIDE)], rows))
+        return self.indexed(Table.of(["boundary", *(c.replace("_", " ") for c in STRIDE)], rows))
 
     def zone_name(self, zone: str) -> str:
         b = self.a.model.boundaries.get(zone)
@@ -792,7 +796,7 @@ class SiteWriter:
         rows: list[list[Cell]] = [
             [[Text(sev)], *([Mark(st, str(counts[(sev, st)]))] if counts[(sev, st)] else [Text("")] for st in shown)]
             for sev in reversed(SEVERITY_ORDER) if any(counts[(sev, st)] for st in shown)]
-        return self.markdown(Table.of(["severity", *shown], rows))
+        return self.indexed(Table.of(["severity", *shown], rows))
 
     def open_risk(self, tid: str) -> int:
         """How much risk the threat leaves open on its worst target (for sorting rows)."""
@@ -866,7 +870,7 @@ class SiteWriter:
                f"Checked against: {md(a.source_label) if a.source_label else 'nothing (unverified: run with --source)'}.\n"]
         if a.drift:
             out.append("**Drift:** " + ", ".join(self.link("mitigation", d) for d in a.drift) + "\n")
-        out += self.markdown(Table.of(["mitigation", "declared", "result", "proves", "where", "detail"], [
+        out += self.indexed(Table.of(["mitigation", "declared", "result", "proves", "where", "detail"], [
             [[Link("mitigation", mid)], [Text(st.declared)], self.evidence_badge(r), [Text(r.proves)],
              self.evidence_where(r), [Text(r.detail)]] for mid, st in a.mitigation_states.items() for r in st.evidence]))
         if a.history is not None:

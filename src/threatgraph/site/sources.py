@@ -4,6 +4,7 @@ pages; generated pages are written to a staging folder, never into the source tr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from threatgraph.assess import Assessment
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.fsutil import write_atomic, write_new
 from threatgraph.render import svg
+from threatgraph.site import embed as site_embed
 from threatgraph.site import pages as site_pages
 
 CSS = """\
@@ -136,8 +138,7 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     writer = site_pages.SiteWriter(a, diagrams.svg_for, large)
     pages = writer.generate()
     diagrams.render_all()
-    for name, html in writer.fragments.items():
-        write_if_changed(src / "fragments" / f"{name}.html", html)
+    write_if_changed(src / site_embed.FRAGMENTS, json.dumps(writer.fragments, sort_keys=True, ensure_ascii=False))
     docs = src / "docs"
     hand = site_dir / "docs" if site_dir is not None else None
     nav = list(NAV)
@@ -165,8 +166,6 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     write_if_changed(docs / "threatgraph.css", CSS)
     write_if_changed(docs / WORKER_SHIM, (Path(__file__).parent / WORKER_SHIM).read_text(encoding="utf-8"))
     config = load_site_config(site_dir, a.model.name)
-    from threatgraph.site import embed as site_embed
-
     _offline(config)
     config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
                    "extra_css": [*config.get("extra_css", []), "threatgraph.css"],

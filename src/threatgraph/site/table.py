@@ -1,16 +1,14 @@
-"""One table value, two renderings. A page builds a `Table` of typed cell parts (text, code,
-link, badge, ...) once; the layout decides whether it becomes a Markdown table (small models,
-searchable, readable in the page source) or an HTML fragment injected after Markdown has run
-(large models, where Markdown tables of thousands of rows are slow). Escaping lives here, per
-part and per format, so no page builds markup by hand."""
+"""One table value. A page builds a `Table` of typed cell parts (text, code, link, badge, ...);
+it becomes an HTML fragment injected after Markdown has run (Markdown tables were most of the
+site's Markdown time, and thousands of rows of them are slow). Escaping lives here, per part,
+so no page builds markup by hand."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threatgraph.render.escape import flat, html_text, md, md_code
+from threatgraph.render.escape import flat, html_text
 from threatgraph.render.pages import slug
 
 
@@ -75,23 +73,13 @@ Href = Callable[[str, str, str], str]  # (kind, ident, extension) -> relative ta
 
 
 def badge(status: str) -> str:
-    """A status badge as inline HTML (valid in Markdown too)."""
+    """A status badge as inline HTML (valid in Markdown too: the class and word are plain)."""
     return f'<span class="tg-badge tg-{html_text(status)}">{html_text(status)}</span>'
 
 
-_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]()#+!|~<>]")
-
-
-def _mark(p: Mark, in_markdown: bool = False) -> str:
-    """Inline HTML inside Markdown is still read as Markdown: a '|' ends the table cell and
-    `[a](b)` becomes a link whose quotes close the attribute. So in Markdown every syntax
-    character of the text is written as a character reference, which Markdown leaves alone."""
-    def esc(text: str) -> str:
-        out = html_text(flat(text))
-        return _MARKDOWN_SYNTAX.sub(lambda m: f"&#{ord(m.group())};", out) if in_markdown else out
-
-    title = f' title="{esc(p.title)}"' if p.title else ""
-    return f'<span class="tg-cell tg-{html_text(p.status)}"{title}>{esc(p.text)}</span>'
+def _mark(p: Mark) -> str:
+    title = f' title="{html_text(flat(p.title))}"' if p.title else ""
+    return f'<span class="tg-cell tg-{html_text(p.status)}"{title}>{html_text(flat(p.text))}</span>'
 
 
 def _anchor(p: Anchor) -> str:
@@ -109,17 +97,6 @@ class Table:
            groups: Sequence[tuple[str, int]] = ()) -> Table:
         heads = tuple((Text(h),) if isinstance(h, str) else tuple(h) for h in headers)
         return Table(heads, tuple(tuple(tuple(c) for c in r) for r in rows), tuple(groups))
-
-    def markdown(self, href: Href) -> list[str]:
-        """Lines of a Markdown table; links point at `.md` pages (mkdocs rewrites them)."""
-        lines = ["| " + " | ".join(self.cell_markdown(h, href) for h in self.headers) + " |",
-                 "| " + " | ".join("---" for _ in self.headers) + " |"]
-        lines += ["| " + " | ".join(self.cell_markdown(c, href) for c in row) + " |" for row in self.rows]
-        return lines
-
-    @staticmethod
-    def cell_markdown(cell: Cell, href: Href) -> str:
-        return "".join(_md_part(p, href) for p in cell)
 
     def html(self, href: Href, cls: str = "") -> str:
         """An HTML table (a fragment injected after Markdown), wrapped in a `div` of class
@@ -151,22 +128,6 @@ class Table:
         table = f"{opening}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
         return f'<div class="{html_text(cls)}">\n{table}</div>\n' if cls else table
 
-
-
-def _md_part(p: Part, href: Href) -> str:
-    if isinstance(p, Text):
-        return md(p.text)
-    if isinstance(p, Code):
-        return md_code(p.text)
-    if isinstance(p, Emphasis):
-        return f"*{md(p.text)}*"
-    if isinstance(p, Link):
-        return f"[{md(p.label if p.label is not None else p.ident)}]({href(p.kind, p.ident, '.md')})"
-    if isinstance(p, External):  # the URL comes from the project's template, its parts percent-encoded
-        return f"[{md_code(p.text)}](<{p.url.replace('>', '%3E').replace(' ', '%20')}>)"
-    if isinstance(p, Badge):
-        return badge(p.status) + (f" *({md(p.note)})*" if p.note else "")
-    return _mark(p, in_markdown=True) if isinstance(p, Mark) else _anchor(p)
 
 
 def listed(parts: Sequence[Part], separator: str = ", ") -> list[Part]:
