@@ -669,3 +669,23 @@ def test_relative_source_is_relative_to_the_working_directory(tmp_path, run):
     (root / "sub/src/conf/a.conf").write_text("nothing\n")
     r = run("check", "--source", "src", "--format", "json", cwd=root / "sub")
     assert evidence_of(json.loads(r.out))["result"] == "fail"  # read sub/src, not the project's src
+
+
+def test_site_worker_stops_when_its_parent_is_gone():
+    # A worker told its parent is a process that is not its parent (pid 1 never is here) acts
+    # as orphaned: it ends by itself although its stdin stays open, and writes nothing.
+    proc = subprocess.Popen([sys.executable, "-m", "threatgraph.site.mkdocs_worker", "1"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert proc.wait(timeout=30) == 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdin.close()
+    assert proc.stdout.read() == b""
+
+
+def test_site_worker_without_a_job_does_nothing():
+    r = subprocess.run([sys.executable, "-m", "threatgraph.site.mkdocs_worker", str(os.getpid())], input=b"",
+                       capture_output=True, timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"", b"")

@@ -128,8 +128,12 @@ def test_build_writes_reports_diagrams_and_a_strict_site_with_working_links(run,
             continue
         html = page.read_text(encoding="utf-8")
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+        # diagrams drawn while mkdocs built are all in place, none missing
+        assert 'data-diagram="' not in html and "<p>(missing)</p>" not in html, page.name
         for link in _links(html):
             assert (page.parent / link.split("?")[0]).exists(), f"{page.name} links to missing {link}"
+    assert "<svg" in (built / "index.html").read_text(encoding="utf-8")
+    assert len(list(built.glob("diagram-*.svg"))) == len(list((out / "diagrams").glob("*.svg")))
     threat = (built / "threat-th-1~u.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in threat
     assert not list(hostile.root.glob("build/.site-src"))  # staging removed

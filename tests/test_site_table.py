@@ -44,8 +44,8 @@ def test_small_and_large_layouts_list_the_same_pairs():
 
     a = pipeline.check(load_config(REPO), use_evidence=False)
     tid = "T11"
-    small = pages.SiteWriter(a, lambda n, s: "", large=False)
-    large = pages.SiteWriter(a, lambda n, s: "", large=True)
+    small = pages.SiteWriter(a, lambda n, s: None, large=False)
+    large = pages.SiteWriter(a, lambda n, s: None, large=True)
     small_page = small.threat_page(tid)
     large_page = large.threat_page(tid)
 
@@ -96,7 +96,7 @@ def test_the_matrix_shows_every_pair_once_and_its_heat_map_adds_up():
     from threatgraph.render.pages import slug
 
     a = pipeline.check(load_config(REPO), use_evidence=False)
-    w = pages.SiteWriter(a, lambda n, s: "", large=False)
+    w = pages.SiteWriter(a, lambda n, s: None, large=False)
     text = fill_tables(w.matrix_by_target(), w.fragments)
     got = sorted(_matrix_cells(w.fragments))
     want = sorted((p.threat, slug(p.target.id), p.status[:1].upper()) for p in a.pairs)

@@ -56,7 +56,7 @@ def test_large_matrix_cell_agrees_with_the_diagram(project):
     a = pipeline.check(load_config(project.root), use_evidence=False)
     assert sorted(p.status for p in a.pairs) == ["mitigated", PARTIAL]
     assert dot.worst_status(a)["web_to_zcache"] == PARTIAL
-    writer = site_pages.SiteWriter(a, lambda name, source: "", large=True)
+    writer = site_pages.SiteWriter(a, lambda name, source: None, large=True)
     writer.generate()
     matrix = next(html for html in writer.fragments.values() if "T-1" in html and "tg-cell" in html)
     cells = re.findall(r'class="tg-cell tg-([a-z-]+)">(\d+)<', matrix)
@@ -98,7 +98,7 @@ def test_diagram_colours_have_one_meaning(project):
 
 def test_matrix_sorts_threats_by_open_risk_and_never_counts_a_claim_as_verified(project):
     a = pipeline.check(load_config(project.root), use_evidence=False)  # no source: every mitigation is a claim
-    writer = site_pages.SiteWriter(a, lambda name, source: "", large=False)
+    writer = site_pages.SiteWriter(a, lambda name, source: None, large=False)
     page = fill_tables(writer.matrix_by_target(), writer.fragments)
     summary = page.split("## By severity", 1)[1].split("## Threat by target", 1)[0]
     assert 'tg-mitigated">' not in summary and "tg-mitigated-claimed" in summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,36 +33,39 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
               since: str | None = None, progress: Callable[[str], None] = lambda s: None) -> BuildResult:
     """Everything, staged; `progress` hears each stage as it starts ("" when done)."""
     timings: dict[str, float] = {}
-    t = time.perf_counter()
-    progress("checking the model, the catalogs and the evidence")
-    a = pipeline.check(config, use_evidence=use_evidence)
-    timings["check"] = time.perf_counter() - t
-    src = pipeline.source_path(config)
-    if since and src is not None:
-        from threatgraph.history import attach
+    with ExitStack() as stack:
+        # started first, so mkdocs' imports run on another core while the model is checked
+        mkdocs = stack.enter_context(site.Mkdocs()) if with_site else None
+        t = time.perf_counter()
+        progress("checking the model, the catalogs and the evidence")
+        a = pipeline.check(config, use_evidence=use_evidence)
+        timings["check"] = time.perf_counter() - t
+        src = pipeline.source_path(config)
+        if since and src is not None:
+            from threatgraph.history import attach
 
-        t = time.perf_counter()
-        progress(f"replaying the source's history since {since}")
-        a = attach(a, src, since, config.source_ref)
-        timings["history"] = time.perf_counter() - t
-    with StagedDir(out) as stage:
-        t = time.perf_counter()
-        progress("writing the reports")
-        for name, content in report_files(a).items():
-            write_new(stage / "reports" / name, content)
-        timings["reports"] = time.perf_counter() - t
-        t = time.perf_counter()
-        src = stage / ".site-src"
-        progress("drawing the diagrams and writing the pages")
-        diagrams = site.write_sources(a, src, site.site_folder(config), renderer)
-        diagrams.write(stage / "diagrams")
-        timings["diagrams+pages"] = time.perf_counter() - t
-        if with_site:
             t = time.perf_counter()
-            progress(f"building the site from {len(diagrams.items)} diagrams (mkdocs)")
-            site.build(src, stage / "site")
-            timings["mkdocs"] = time.perf_counter() - t
-        shutil.rmtree(src)
+            progress(f"replaying the source's history since {since}")
+            a = attach(a, src, since, config.source_ref)
+            timings["history"] = time.perf_counter() - t
+        with StagedDir(out) as stage:
+            def reports() -> None:
+                for name, content in report_files(a).items():
+                    write_new(stage / "reports" / name, content)
+
+            t = time.perf_counter()
+            if mkdocs is not None:
+                progress("building the site (mkdocs) while the diagrams are drawn and the reports written")
+                diagrams = site.publish(a, stage / ".site-src", stage / "site", site.site_folder(config), renderer,
+                                        mkdocs, stage / "diagrams", meanwhile=reports)
+                timings["site+diagrams+reports"] = time.perf_counter() - t
+            else:
+                progress("drawing the diagrams and writing the reports")
+                diagrams = site.write_sources(a, stage / ".site-src", site.site_folder(config), renderer)
+                diagrams.write(stage / "diagrams")
+                reports()
+                timings["diagrams+reports"] = time.perf_counter() - t
+            shutil.rmtree(stage / ".site-src")
     progress("")
     log(f"wrote {out}/reports (coverage.md, coverage.json), {out}/diagrams ({len(diagrams.items)} DOT+SVG)"
         + (f", {out}/site (open {out}/site/index.html)" if with_site else ""))

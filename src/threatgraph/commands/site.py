@@ -18,8 +18,7 @@ def site(config: Any, *, out: Path | None = None, renderer: str = "auto", use_ev
     a = assessed(config, use_evidence)
     folder = out or (config.root / config.out / "site")
     with tempfile.TemporaryDirectory(prefix="threatgraph-site-") as tmp, StagedDir(folder) as stage:
-        site_builder.write_sources(a, Path(tmp), site_builder.site_folder(config), renderer)
-        site_builder.build(Path(tmp), stage)
+        site_builder.publish(a, Path(tmp), stage, site_builder.site_folder(config), renderer)
     print(f"wrote {folder} (open {folder}/index.html)")
     return EXIT_OK
 

@@ -18,6 +18,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from itertools import groupby
 from urllib.parse import quote
 
@@ -62,7 +63,7 @@ from threatgraph.vocabulary import (
 )
 from threatgraph.vocabulary import SEVERITIES as SEVERITY_ORDER
 
-SvgFor = Callable[[str, str], str]  # (diagram name, dot source) -> inline SVG
+SvgFor = Callable[[str, Callable[[], str]], object]  # (diagram name, its DOT when asked): a diagram to draw
 LARGE_ELEMENTS, LARGE_FLOWS = 400, 1000
 ROWS_PER_PAGE = 500
 OUTSIDE = "outside"
@@ -242,10 +243,13 @@ class SiteWriter:
         """A table link to a flow, element or boundary, whichever `ident` names."""
         return Link(self.kind_of(ident), ident, label)
 
-    def figure(self, name: str, source: str) -> str:
-        """A placeholder the site_embed hook replaces with the SVG once Markdown has run."""
+    def figure(self, name: str, source: Callable[[], str]) -> str:
+        """A placeholder filled with the SVG once Markdown has run, and a link to the SVG alone
+        (HTML, as the SVG may be drawn while mkdocs builds: mkdocs need not find it). The DOT
+        is written when the diagram is drawn (`source`), not before mkdocs can start."""
         self.svg_for(name, source)
-        return placeholder(name) + f"\n\n[Open the diagram full size](diagram-{name}.svg)\n"
+        return placeholder(name) + f'\n\n<p><a href="diagram-{name}.svg">Open the diagram full size</a></p>\n'
+
 
     # --- pages -------------------------------------------------------------------------------
     def generate(self) -> dict[str, str]:
@@ -354,9 +358,9 @@ class SiteWriter:
             out.append("Each top-level boundary is drawn as one node (open its page for its inside); edges count the "
                        "flows between them" + (f"; the {omitted} lightest of the boundary pairs are not drawn" if omitted
                                                 else "") + ".\n")
-            out.append(self.figure("overview", dot.summary(a, self.ctx)))
+            out.append(self.figure("overview", partial(dot.summary, a, self.ctx)))
         else:
-            out.append(self.figure("overview", dot.dfd(a, collapse_over=25, name="overview", ctx=self.ctx)))
+            out.append(self.figure("overview", partial(dot.dfd, a, collapse_over=25, name="overview", ctx=self.ctx)))
         return "\n".join(out)
 
     def report(self) -> str:
@@ -497,10 +501,10 @@ class SiteWriter:
         nodes = [n for n in (focus.include or ()) if n in a.model.elements]
         if self.layout.large and len(nodes) > 60:
             out.append(f"{len(nodes)} elements are involved: the diagram groups them by the boundary they sit in.\n")
-            out.append(self.figure(name, dot.summary(a, self.ctx, subset=nodes, group="innermost",
+            out.append(self.figure(name, partial(dot.summary, a, self.ctx, subset=nodes, group="innermost",
                                                      highlight=focus.highlight, title=f"Threat {tid}")))
         else:
-            out.append(self.figure(name, dot.dfd(a, focus, name="threat", ctx=self.ctx)))
+            out.append(self.figure(name, partial(dot.dfd, a, focus, name="threat", ctx=self.ctx)))
         return "\n".join(out)
 
     def mitigation_page(self, mid: str) -> str:
@@ -617,7 +621,7 @@ class SiteWriter:
         e = self.a.model.elements[eid]
         out = [_front(e.name), *self.element_section(eid), "\n## Neighbourhood\n"]
         focus = dot.Focus(dot.neighbourhood(self.a, [eid], self.ctx), frozenset({eid}), e.name)
-        out.append(self.figure(page("element", eid), dot.dfd(self.a, focus, name="element", ctx=self.ctx)))
+        out.append(self.figure(page("element", eid), partial(dot.dfd, self.a, focus, name="element", ctx=self.ctx)))
         return "\n".join(out)
 
     def flow_page(self, fid: str) -> str:
@@ -639,7 +643,7 @@ class SiteWriter:
         out += self.as_built(fid, "##")
         out.append("\n## Diagram\n")
         ids = frozenset({fid, f.source, f.sink})
-        out.append(self.figure(page("flow", fid), dot.dfd(a, dot.Focus(ids, ids, f.name), name="flow", ctx=self.ctx)))
+        out.append(self.figure(page("flow", fid), partial(dot.dfd, a, dot.Focus(ids, ids, f.name), name="flow", ctx=self.ctx)))
         return "\n".join(out)
 
     def outside_page(self, name: str, eids: list[str]) -> str:
@@ -703,7 +707,7 @@ class SiteWriter:
         else:
             focus = dot.Focus(dot.neighbourhood(a, inside, self.ctx) if inside else frozenset(),
                               frozenset(inside) | {bid}, b.name)
-        out.append(self.figure(page("boundary", bid), dot.dfd(a, focus, name="boundary", ctx=self.ctx)))
+        out.append(self.figure(page("boundary", bid), partial(dot.dfd, a, focus, name="boundary", ctx=self.ctx)))
         if self.layout.large and own:
             out.append("\n## Elements\n")
             out += self.element_rows(own)
@@ -937,8 +941,8 @@ class SiteWriter:
             for n, p in enumerate(a.analysis.paths, 1):
                 ids = frozenset(p.nodes) | frozenset(s["flow"] for s in p.steps)
                 out.append(f"### Path {n}: {md(' → '.join(p.nodes))} ({'blocked' if p.blocked else 'open'})\n")
-                out.append(self.figure(f"path-{n}", dot.dfd(a, dot.Focus(ids, ids, f"Path {n}: " + " -> ".join(p.nodes)),
-                                                            name="path", ctx=self.ctx)))
+                out.append(self.figure(f"path-{n}", partial(dot.dfd, a, dot.Focus(ids, ids, f"Path {n}: " + " -> ".join(p.nodes)),
+                                                                name="path", ctx=self.ctx)))
         return "\n".join(out)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,18 +84,21 @@ def _render(job: tuple[str, str, str]) -> tuple[str, str | None, str]:
 @dataclass
 class Diagrams:
     """Every diagram drawn for the pages: name -> (dot source, svg with link placeholders).
-    Pages only need the name (they hold placeholders), so rendering happens once all DOT is
-    known, in parallel on large sites."""
+    Pages only need the name (they hold placeholders), so the DOT is written and drawn once
+    the pages are (while mkdocs builds them), in parallel on large sites."""
 
     renderer: str = "auto"
+    pending: dict[str, Callable[[], str]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     items: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def svg_for(self, name: str, dot_source: str) -> str:
-        self.sources[name] = dot_source
-        return ""
+    def svg_for(self, name: str, dot_source: Callable[[], str]) -> None:
+        self.pending[name] = dot_source
 
     def render_all(self) -> None:
+        """Write every pending diagram's DOT, then draw them all."""
+        self.sources.update((name, source()) for name, source in sorted(self.pending.items()))
+        self.pending.clear()
         jobs = [(name, src, self.renderer) for name, src in sorted(self.sources.items())]
         results: list[tuple[str, str | None, str]]
         if len(jobs) > PARALLEL_OVER and (os.cpu_count() or 1) > 1:
@@ -132,12 +136,15 @@ def load_site_config(site_dir: Path | None, model_name: str) -> dict[str, Any]:
 
 
 def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str = "auto",
-                  extra: dict[str, Any] | None = None, large: bool | None = None) -> Diagrams:
-    """Pages, CSS and mkdocs.yml into `src` (a staging folder); returns the diagrams drawn."""
+                  extra: dict[str, Any] | None = None, large: bool | None = None, draw: bool = True) -> Diagrams:
+    """Pages, CSS and mkdocs.yml into `src` (a staging folder); returns the diagrams, drawn
+    and written beside the pages, or with `draw=False` only their DOT, for the caller to draw
+    while mkdocs builds and to put into the built pages (`publish`)."""
     diagrams = Diagrams(renderer)
     writer = site_pages.SiteWriter(a, diagrams.svg_for, large)
     pages = writer.generate()
-    diagrams.render_all()
+    if draw:
+        diagrams.render_all()
     write_if_changed(src / site_embed.FRAGMENTS, json.dumps(writer.fragments, sort_keys=True, ensure_ascii=False))
     docs = src / "docs"
     hand = site_dir / "docs" if site_dir is not None else None
@@ -170,6 +177,8 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     config.update({"docs_dir": "docs", "use_directory_urls": False, "nav": nav,
                    "extra_css": [*config.get("extra_css", []), "threatgraph.css"],
                    "hooks": [*config.get("hooks", []), site_embed.__file__]})
+    if not draw and isinstance(config.get("extra"), dict):
+        config["extra"][site_embed.LATER] = True
     config.update(extra or {})
     write_if_changed(src / "mkdocs.yml", yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
     return diagrams

@@ -1,0 +1,51 @@
+"""`python -m threatgraph.site.mkdocs_worker`: a `mkdocs build --strict` that starts before it
+knows what to build. It imports mkdocs, the theme and the usual plugins at once, then reads
+one line from stdin, `{"config": ..., "site": ...}`, and builds exactly as the mkdocs command
+line does; an empty stdin (threatgraph stopped before the site) ends it with nothing done.
+threatgraph starts it first thing, so those imports run on another core while the model is
+checked and the pages written. It ends itself within a twentieth of a second of its parent
+dying (a killed build), so it never writes into a staging folder the next build has removed."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+
+WARM = ("mkdocs.__main__", "mkdocs.commands.build", "mkdocs.structure.pages", "material",
+        "material.plugins.search.plugin", "material.plugins.offline.plugin", "mkdocs_panzoom_plugin.plugin",
+        "markdown.extensions.tables", "markdown.extensions.admonition", "markdown.extensions.toc")
+
+
+def _orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.05)
+    os._exit(3)  # the build that wanted this site is gone: stop writing into its folder
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1].isdigit():
+        threading.Thread(target=_orphaned, args=(int(sys.argv[1]),), daemon=True).start()
+    for name in WARM:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a plugin the project does not use; mkdocs reports what it needs
+            pass
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    job = json.loads(line)
+    from mkdocs.__main__ import cli
+
+    try:
+        cli.main(args=["build", "--strict", "--quiet", "-f", job["config"], "-d", job["site"]], prog_name="mkdocs")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
