@@ -6,7 +6,6 @@ unless `--source-base` names another revision of it."""
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from threatgraph.assess import Assessment
 from threatgraph.config import Config, Policy, load_config
 from threatgraph.errors import InputError, Problem
 from threatgraph.gitcmd import run_git
+from threatgraph.render import json_text
 from threatgraph.render.escape import md, md_code, visible
 from threatgraph.rows import Row, to_json
 from threatgraph.vocabulary import EXPIRED, UNMITIGATED
@@ -208,7 +208,7 @@ def fails(change: Change, policy: Policy) -> bool:
 
 
 def render_json(change: Change) -> str:
-    return json.dumps(change.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(change.to_json())
 
 
 def render_markdown(change: Change) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from threatgraph.commands.base import EVIDENCE_FLAGS, EXIT_OK, Command, config_of
+from threatgraph.render import json_text
 
 KINDS = ["threats", "mitigations", "elements", "flows", "boundaries", "data"]
 
@@ -19,7 +19,7 @@ def list_ids(config: Any, what: str, *, fmt: str = "text") -> int:
     inputs = pipeline.load_inputs(config)
     items = listing.rows(what, inputs.model, inputs.catalog)
     if fmt == "json":
-        sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text.dumps(items))
     else:
         sys.stdout.write(listing.render_text(items))
     return EXIT_OK

@@ -3,11 +3,11 @@ date and subject; brittle locators (more flips than a real control has) flagged.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from threatgraph.history import BRITTLE_OVER, History
 from threatgraph.history import utc_day as _date
+from threatgraph.render import json_text
 from threatgraph.render.escape import md, md_code, visible
 
 
@@ -22,7 +22,7 @@ def document(h: History) -> dict[str, Any]:
 
 
 def render_json(h: History) -> str:
-    return json.dumps(document(h), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(h))
 
 
 def render_text(h: History) -> str:

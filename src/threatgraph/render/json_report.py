@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from threatgraph import __version__, compliance
 from threatgraph.assess import Assessment
-from threatgraph.render import paths
+from threatgraph.render import json_text, paths
 from threatgraph.vocabulary import rated_severity
 
 
@@ -86,4 +85,4 @@ def _where(w: Any) -> dict[str, Any]:
 
 
 def render(a: Assessment) -> str:
-    return json.dumps(coverage_document(a), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return json_text.dumps(coverage_document(a))

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from threatgraph.assess import Assessment
+from threatgraph.render import json_text
 from threatgraph.vocabulary import ACCEPTED, EXPIRED, FALSE_POSITIVE, MITIGATED, PARTIAL
 
 TRUST = {"tb_default": 50}
@@ -143,4 +144,4 @@ def document(a: Assessment) -> dict[str, Any]:
 
 
 def render(a: Assessment) -> str:
-    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(a))

@@ -3,10 +3,10 @@ failure, defence in depth and boundary crossings (text, JSON and Markdown)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from threatgraph.assess import Assessment
+from threatgraph.render import json_text
 from threatgraph.render.escape import md, md_code, visible
 
 
@@ -17,7 +17,7 @@ def document(a: Assessment) -> dict[str, Any]:
 
 
 def render_json(a: Assessment) -> str:
-    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(a))
 
 
 def _step_text(s: dict[str, Any]) -> str:

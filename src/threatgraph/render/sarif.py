@@ -13,7 +13,6 @@ never replace each other's results."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,6 +21,7 @@ from urllib.parse import quote
 from threatgraph import __version__
 from threatgraph.assess import Assessment, Pair
 from threatgraph.evidence.as_built import failed
+from threatgraph.render import json_text
 from threatgraph.render.escape import md, visible
 from threatgraph.vocabulary import EXPIRED, MITIGATED, UNMITIGATED
 
@@ -318,11 +318,11 @@ def document(a: Assessment, locate: str = "model") -> dict[str, Any]:
 
 
 def render(a: Assessment) -> str:
-    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(a))
 
 
 def render_target(a: Assessment) -> str:
-    return json.dumps(document(a, "target"), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(a, "target"))
 
 
 def failure(problems: list[Any], locate: str = "model") -> str:
@@ -346,4 +346,4 @@ def failure(problems: list[Any], locate: str = "model") -> str:
                                       "toolExecutionNotifications": notes}],
                      "originalUriBaseIds": {PROJECT: {"description": {"text": "the threat-model repository"}}},
                      "results": []}]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(doc)

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from threatgraph.assess import Assessment, Pair
-from threatgraph.render import dot
+from threatgraph.render import dot, json_text
 from threatgraph.vocabulary import FALSE_POSITIVE, MITIGATED
 
 VERSION = "2.2.0"
@@ -132,4 +132,4 @@ def document(a: Assessment) -> dict[str, Any]:
 
 
 def render(a: Assessment) -> str:
-    return json.dumps(document(a), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document(a))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import zipfile
 from dataclasses import dataclass
 
 from threatgraph.assess import Assessment, Pair, by_risk, open_by_risk
+from threatgraph.render import json_text
 from threatgraph.render.escape import md, visible, xml_text
 from threatgraph.rows import Row
 from threatgraph.vocabulary import residual_risk
@@ -157,4 +157,4 @@ def render_github_issues(a: Assessment) -> str:
     """A JSON list, one issue per open pair (unmitigated, expired, partial), ready for a script:
     search for the marker (`gh issue list --search "<fingerprint> in:body"`), then edit that issue
     or `gh issue create --title ... --body-file ...`."""
-    return json.dumps([_issue(a, p) for p in open_by_risk(a.pairs)], indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps([_issue(a, p) for p in open_by_risk(a.pairs)])
