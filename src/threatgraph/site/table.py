@@ -5,6 +5,7 @@ so no page builds markup by hand."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -82,6 +83,29 @@ def _mark(p: Mark) -> str:
     return f'<span class="tg-cell tg-{html_text(p.status)}"{title}>{html_text(flat(p.text))}</span>'
 
 
+def _text(text: str) -> str:
+    """`html_text(flat(text))`, without its four calls for the common case: a printable text
+    has no line break and nothing `visible` would change, so only HTML's characters are escaped."""
+    return html.escape(text, quote=True) if text.isprintable() else html_text(flat(text))
+
+
+def _part(p: Part, href: Href) -> str:
+    if isinstance(p, Text):
+        return _text(p.text)
+    if isinstance(p, Link):
+        label = p.label if p.label is not None else p.ident
+        return f'<a href="{html_text(href(p.kind, p.ident, ".html"))}">{_text(label)}</a>'
+    if isinstance(p, Code):
+        return f"<code>{_text(p.text)}</code>"
+    if isinstance(p, Emphasis):
+        return f"<em>{_text(p.text)}</em>"
+    if isinstance(p, External):
+        return f'<a href="{html_text(p.url)}"><code>{_text(p.text)}</code></a>'
+    if isinstance(p, Badge):
+        return badge(p.status) + (f" <em>({_text(p.note)})</em>" if p.note else "")
+    return _mark(p) if isinstance(p, Mark) else _anchor(p)
+
+
 def _anchor(p: Anchor) -> str:
     return f'<a id="{p.prefix}-{slug(p.ident)}"></a>'
 
@@ -101,21 +125,18 @@ class Table:
     def html(self, href: Href, cls: str = "") -> str:
         """An HTML table (a fragment injected after Markdown), wrapped in a `div` of class
         `cls` when one is given; every text escaped for HTML."""
+        links: dict[tuple[str, str, str | None], str] = {}  # a big table repeats its links thousands of times
+
         def part(p: Part) -> str:
             if isinstance(p, Text):
-                return html_text(flat(p.text))
-            if isinstance(p, Code):
-                return f"<code>{html_text(flat(p.text))}</code>"
-            if isinstance(p, Emphasis):
-                return f"<em>{html_text(flat(p.text))}</em>"
+                return _text(p.text)
             if isinstance(p, Link):
-                label = p.label if p.label is not None else p.ident
-                return f'<a href="{html_text(href(p.kind, p.ident, ".html"))}">{html_text(flat(label))}</a>'
-            if isinstance(p, External):
-                return f'<a href="{html_text(p.url)}"><code>{html_text(flat(p.text))}</code></a>'
-            if isinstance(p, Badge):
-                return badge(p.status) + (f" <em>({html_text(flat(p.note))})</em>" if p.note else "")
-            return _mark(p) if isinstance(p, Mark) else _anchor(p)
+                key = (p.kind, p.ident, p.label)
+                done = links.get(key)
+                if done is None:
+                    done = links[key] = _part(p, href)
+                return done
+            return _part(p, href)
 
         head = "".join(f"<th>{''.join(part(p) for p in h)}</th>" for h in self.headers)
         if self.groups:
