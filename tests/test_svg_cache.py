@@ -1,0 +1,68 @@
+"""The drawing cache: an SVG drawn once per DOT text and Graphviz, the same output as a fresh
+drawing, never used where threatgraph's caches are off, and a bad entry is drawn again."""
+
+import os
+
+import pytest
+
+from threatgraph.render import svg
+
+DOT = 'digraph g { a [label="A <b>"]; b; a -> b [label="flow"]; }'
+
+
+@pytest.fixture
+def cache_on(tmp_path, monkeypatch):
+    monkeypatch.delenv("THREATGRAPH_NO_CACHE", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("THREATGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def draws(monkeypatch):
+    calls = []
+    real = svg._draw
+
+    def counting(source, chosen):
+        calls.append(source)
+        return real(source, chosen)
+
+    monkeypatch.setattr(svg, "_draw", counting)
+    return calls
+
+
+def test_second_drawing_comes_from_the_cache_and_is_identical(cache_on, draws):
+    first = svg.render_svg(DOT, "wasm")
+    again = svg.render_svg(DOT, "wasm")
+    assert first == again and len(draws) == 1 and "<svg" in first
+    entries = list((cache_on / "svg").rglob("*.svg"))
+    assert len(entries) == 1 and oct(entries[0].stat().st_mode & 0o777) == "0o600"
+    svg.render_svg(DOT.replace("flow", "other"), "wasm")  # another DOT text, another entry
+    assert len(draws) == 2 and len(list((cache_on / "svg").rglob("*.svg"))) == 2
+
+
+def test_the_key_names_the_graphviz_that_drew(cache_on, monkeypatch):
+    wasm = svg._entry(DOT, "wasm")
+    monkeypatch.setattr(svg, "_drawer", lambda chosen: "wasm 999")
+    assert svg._entry(DOT, "wasm") != wasm
+
+
+def test_off_under_ci_and_no_cache(cache_on, draws, monkeypatch):
+    for var in ("CI", "THREATGRAPH_NO_CACHE"):
+        monkeypatch.setenv(var, "1")
+        svg.render_svg(DOT, "wasm")
+        svg.render_svg(DOT, "wasm")
+        monkeypatch.delenv(var)
+    assert len(draws) == 4 and not (cache_on / "svg").exists()
+
+
+def test_a_bad_entry_is_drawn_again(cache_on, draws):
+    good = svg.render_svg(DOT, "wasm")
+    path = svg._entry(DOT, "wasm")
+    for bad in (b"\xff\xfe not utf-8", b""):
+        path.write_bytes(bad)
+        assert svg.render_svg(DOT, "wasm") == good
+    path.unlink()
+    os.mkfifo(path)  # a special file is never opened (it would block)
+    assert svg.render_svg(DOT, "wasm") == good
+    assert len(draws) == 4
