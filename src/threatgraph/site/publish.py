@@ -11,6 +11,7 @@ from pathlib import Path
 
 from threatgraph.assess import Assessment
 from threatgraph.fsutil import write_new
+from threatgraph.process import without_collection
 from threatgraph.render import svg
 from threatgraph.site import embed
 from threatgraph.site.mkdocs_build import Mkdocs
@@ -24,8 +25,9 @@ def publish(a: Assessment, src: Path, out: Path, site_dir: Path | None, renderer
     SVG into `diagrams_out` when given; `meanwhile` is more work for this process while mkdocs
     builds. `mkdocs`: a child already started (its imports done while the model was checked);
     one is started here otherwise."""
-    diagrams = write_sources(a, src, site_dir, renderer, draw=False)
     with ExitStack() as stack:
+        stack.enter_context(without_collection())  # pages, DOT, SVG and reports make no cycles
+        diagrams = write_sources(a, src, site_dir, renderer, draw=False)
         child = mkdocs or stack.enter_context(Mkdocs())
         child.run(src, out)
         diagrams.render_all()
