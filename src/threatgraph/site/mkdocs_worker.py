@@ -3,8 +3,8 @@ knows what to build. It imports mkdocs, the theme and the usual plugins at once,
 one line from stdin, `{"config": ..., "site": ...}`, and builds exactly as the mkdocs command
 line does; an empty stdin (threatgraph stopped before the site) ends it with nothing done.
 threatgraph starts it first thing, so those imports run on another core while the model is
-checked and the pages written. It ends itself within a twentieth of a second of its parent
-dying (a killed build), so it never writes into a staging folder the next build has removed."""
+checked and the pages written. It dies with its parent (a killed build): at once on Linux, within a twentieth of
+a second elsewhere, so it never writes into a staging folder the next build has removed."""
 
 from __future__ import annotations
 
@@ -26,8 +26,22 @@ def _orphaned(parent: int) -> None:
     os._exit(3)  # the build that wanted this site is gone: stop writing into its folder
 
 
+def _die_with_parent() -> None:
+    """On Linux the kernel kills this process the moment its parent dies (PR_SET_PDEATHSIG);
+    the polling thread is the fallback elsewhere, and covers a parent gone before this ran."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1].isdigit():
+        _die_with_parent()
         threading.Thread(target=_orphaned, args=(int(sys.argv[1]),), daemon=True).start()
     for name in WARM:
         try:
