@@ -134,3 +134,19 @@ def test_loading_skips_pytm_threat_library_and_restores_pytm(tmp_path):
     TM("outside threatgraph")
     assert len(TM._threats) > 50  # pytm's own library still loads for pytm users
     TM.reset()
+
+
+def test_the_snapshot_holds_plain_data_so_its_reader_never_imports_pytm(tmp_path):
+    """The model runs in the child; the parent reads the snapshot back without pytm (pytm's
+    private `_sf` formatter on the TM once made every unpickling import it, a tenth of a second
+    per check), and what the model set on its TM stays, as plain data."""
+    text = SMALL_MODEL + "\ntm.reviewed_by = 'alice'\ntm.review_round = 3\n"
+    write(tmp_path, text)
+    probe = ("import sys; from pathlib import Path; from threatgraph.model.loader import load_model; "
+             f"m = load_model('m.py', Path({str(tmp_path)!r})).model; "
+             "print(sorted(m.extras.items()), 'pytm' in sys.modules)")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split("\n")[0] == "[('review_round', 3), ('reviewed_by', 'alice')] False"

@@ -359,13 +359,22 @@ class _Snapshot:
         model = Model(
             name=tm.name, description=tm.description or "", file=self.shown,
             elements=freeze(elements), boundaries=freeze(boundaries), flows=freeze(flows), data=freeze(data),
-            extras=freeze(dict(getattr(tm, "model_extra", None) or {})),
+            extras=self.model_extras(tm),
             declarations=declarations,
             fact_layouts=freeze(reader.layouts if reader is not None else {}),
             fact_enums=freeze({k: freeze(v) for k, v in reader.enums.items()} if reader is not None else {}),
             triage=self.triage(tm, objects, names),
         )
         return LoadedModel(model, tuple(sorted(self.warnings)))
+
+    def model_extras(self, tm: Any) -> Any:
+        """What the model set on its TM beyond pytm's fields, as plain data (elements become
+        their ids). pytm's own private state (`_sf`, its template formatter) is left out: it is
+        no model fact, and carrying it would make every reader of the snapshot import pytm."""
+        extra = getattr(tm, "model_extra", None) or {}
+        kept = {str(k): _plain(v, self.ids) for k, v in sorted(extra.items(), key=lambda kv: str(kv[0]))
+                if not str(k).startswith("_")}
+        return freeze(kept) if kept else _EMPTY
 
     def triage(self, tm: Any, objects: list[Any], names: dict[int, list[tuple[str, str, int]]]) -> tuple[Triage, ...]:
         """pytm's own record of decisions: Finding overrides and Assumptions, in model order."""
