@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from threatgraph import clock
 from threatgraph.analysis.run import analyse
 from threatgraph.assess import Assessment, assess
+from threatgraph.catalog import scan
 from threatgraph.catalog.loader import Catalog, load_catalog
 from threatgraph.config import Config, Policy, where_set
 from threatgraph.errors import InputError, Problem, did_you_mean
@@ -19,7 +19,7 @@ from threatgraph.evidence.runner import run_evidence
 from threatgraph.evidence.source import SourceError, SourceTree, open_source
 from threatgraph.evidence.spec import validate_item
 from threatgraph.mapping import Target, map_threats
-from threatgraph.model.loader import load_model
+from threatgraph.model.loader import abandon, begin, load_model
 from threatgraph.model.snapshot import LoadedModel
 from threatgraph.model.types import Model
 from threatgraph.packs import PACKS, Pack, PackContext
@@ -50,24 +50,9 @@ def load_packs(config: Config) -> tuple[list[Pack], tuple[Problem, ...]]:
     return packs, warnings
 
 
-_CONDITION_KEYS = re.compile(r"\b(where|pytm_class)\s*:")
-
-
 def uses_conditions(config: Config) -> bool:
-    """Whether any threat file may use a condition on pytm's attribute values (a cheap text
-    scan before the model loads, so the loader knows to keep them; a false alarm only costs
-    the time to read them)."""
-    folder = config.path(config.threats)
-    if not folder.is_dir():
-        return False
-    for path in sorted(folder.rglob("*.y*ml"))[:5_000]:
-        try:
-            if path.is_file() and path.stat().st_size < 10_000_000 and _CONDITION_KEYS.search(
-                    path.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            continue
-    return False
+    """Whether any threat file may use a condition on pytm's attribute values (catalog/scan.py)."""
+    return scan.uses_conditions(config.path(config.threats))
 
 
 def _no_project(config: Config) -> None:
@@ -86,14 +71,26 @@ def load_inputs(config: Config, loaded: LoadedModel | None = None,
     the catalogs checked against it; `unsaved` holds an editor's buffers (threatgraph.editor)."""
     _no_project(config)
     packs, pack_warnings = load_packs(config)
-    if loaded is None:
-        loaded = load_model(config.model, config.root, config.model_timeout,
-                            facts=needs_facts(config, packs), cache=config.model_cache)
-    problems = as_built.validate(loaded.model)
-    if problems:
-        raise InputError(problems)
-    catalog = read_catalog(config, loaded.model, packs, unsaved)
-    return Loaded(loaded.model, catalog, loaded.warnings + catalog.warnings + pack_warnings)
+    got: list[LoadedModel] = [loaded] if loaded is not None else []
+    if not got:
+        begin(config.model, config.root, config.model_timeout, facts=needs_facts(config, packs), cache=config.model_cache)
+
+    def model() -> Model:
+        """The model, once loaded (the catalogs are read while it runs); its own errors first."""
+        if not got:
+            got.append(load_model(config.model, config.root, config.model_timeout,
+                                  facts=needs_facts(config, packs), cache=config.model_cache))
+        problems = as_built.validate(got[0].model)
+        if problems:
+            raise InputError(problems)
+        return got[0].model
+
+    try:
+        catalog = read_catalog(config, model, packs, unsaved)
+    except BaseException:
+        abandon()  # a model still running for a check that has already failed
+        raise
+    return Loaded(got[0].model, catalog, got[0].warnings + catalog.warnings + pack_warnings)
 
 
 def needs_facts(config: Config, packs: list[Pack]) -> bool:
@@ -101,10 +98,10 @@ def needs_facts(config: Config, packs: list[Pack]) -> bool:
     return bool(packs) or uses_conditions(config)
 
 
-def read_catalog(config: Config, model: Model | None, packs: list[Pack],
+def read_catalog(config: Config, model: Model | Callable[[], Model] | None, packs: list[Pack],
                  unsaved: Mapping[Path, str] | None = None) -> Catalog:
     """Both catalogs with the packs' threats, checked against `model` (None: without it, as
-    `validate` does)."""
+    `validate` does; a function: a model still loading, see load_catalog)."""
     return load_catalog(config.path(config.threats), config.path(config.mitigations), model, config.root,
                         evidence_validator=validate_item, unsaved=unsaved,
                         packs=[(p.name, threat, where) for p in packs for threat, where in p.threats])

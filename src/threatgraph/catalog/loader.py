@@ -3,8 +3,9 @@ problem (with file, line and a hint) before reporting any."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -101,6 +102,14 @@ def _model_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseMode
     return current if isinstance(current, type) else None
 
 
+def _known_target(doc: YamlDocument, path: tuple[Any, ...], target: str, model: Model) -> list[Problem]:
+    """A `not_applicable` answer names an element or flow of the model."""
+    if target in model.elements or target in model.flows:
+        return []
+    known = set(model.elements) | set(model.flows)
+    return [doc.problem(path, f"no element or flow with id '{target}' in the model", did_you_mean(target, known))]
+
+
 def _check_applies_to(items: list[Any], doc: YamlDocument, base: tuple[Any, ...], model: Model) -> list[Problem]:
     problems: list[Problem] = []
     for i, item in enumerate(items):
@@ -178,9 +187,13 @@ class _Loading:
     """The state of one catalog load: first every file and entry on its own, then the
     cross-references between entries (which need every entry known)."""
 
-    def __init__(self, model: Model | None, root: Path, evidence_validator: Any,
+    def __init__(self, model: Model | Callable[[], Model] | None, root: Path, evidence_validator: Any,
                  packs: Sequence[tuple[str, Threat, Location]] = (), unsaved: Mapping[Path, str] | None = None) -> None:
-        self.model, self.root, self.evidence_validator = model, root, evidence_validator
+        self.root, self.evidence_validator = root, evidence_validator
+        # a model still loading (a function that waits for it): checks against it wait too
+        self.model: Model | None = None if callable(model) else model
+        self.pending_model: Callable[[], Model] | None = model if callable(model) else None
+        self.deferred: list[Callable[[Model], list[Problem]]] = []
         self.unsaved = unsaved or {}  # resolved path -> an editor's buffer, read instead of the file
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -206,6 +219,24 @@ class _Loading:
             self.threat_at[threat.id] = where
             self.selector_at[threat.id] = (where,) * len(threat.applies_to)
             self.pack_of[threat.id] = name
+
+    def against_model(self, check: Callable[[Model], list[Problem]]) -> None:
+        """A check that needs the model: run now, or once a model still loading has loaded
+        (InputError sorts the problems, so when they were found does not show)."""
+        if self.pending_model is not None:
+            self.deferred.append(check)
+        elif self.model is not None:
+            self.problems += check(self.model)
+
+    def model_loaded(self) -> None:
+        """Wait for a model still loading (its own errors raised as they are) and run the checks
+        that waited for it."""
+        if self.pending_model is None:
+            return
+        self.model, self.pending_model = self.pending_model(), None
+        for check in self.deferred:
+            self.problems += check(self.model)
+        self.deferred = []
 
     @staticmethod
     def located(doc: YamlDocument, path: tuple[Any, ...]) -> Location:
@@ -249,7 +280,6 @@ class _Loading:
                     self.read_entry(doc, key, i, raw)
 
     def read_not_applicable(self, doc: YamlDocument, value: list[Any]) -> None:
-        known = set(self.model.elements) | set(self.model.flows) if self.model is not None else None
         for i, raw in enumerate(value):
             try:
                 entry = NotApplicable.model_validate(raw)
@@ -261,10 +291,8 @@ class _Loading:
                     self.problems.append(doc.problem(
                         ("not_applicable", i, "targets", j), f"'{target}' is a pattern",
                         "name each element or flow: a blanket answer hides what was never looked at"))
-                elif known is not None and target not in known:
-                    self.problems.append(doc.problem(("not_applicable", i, "targets", j),
-                                                     f"no element or flow with id '{target}' in the model",
-                                                     did_you_mean(target, known)))
+                else:
+                    self.against_model(functools.partial(_known_target, doc, ("not_applicable", i, "targets", j), target))
             self.not_applicable.append((entry, self.located(doc, ("not_applicable", i))))
 
     def read_pack_change(self, doc: YamlDocument, key: str, value: list[Any]) -> None:
@@ -326,8 +354,8 @@ class _Loading:
         """Selectors and evidence, checked even on an entry pydantic rejects (all problems at once)."""
         if not isinstance(raw, dict):
             return
-        if key == "threats" and isinstance(raw.get("applies_to"), list) and self.model is not None:
-            self.problems += _check_applies_to(raw["applies_to"], doc, (key, i), self.model)
+        if key == "threats" and isinstance(raw.get("applies_to"), list):
+            self.against_model(functools.partial(_check_applies_to, raw["applies_to"], doc, (key, i)))
         if key == "mitigations" and self.evidence_validator is not None and isinstance(raw.get("evidence"), list):
             for k, item in enumerate(raw["evidence"]):
                 self.problems += self.evidence_validator(item, doc, (key, i, "evidence", k))
@@ -427,16 +455,19 @@ class _Loading:
         )
 
 
-def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model | None, root: Path,
+def load_catalog(threats_dir: Path, mitigations_dir: Path, model: Model | Callable[[], Model] | None, root: Path,
                  evidence_validator: Any = None, packs: Sequence[tuple[str, Threat, Location]] = (),
                  unsaved: Mapping[Path, str] | None = None) -> Catalog:
     """Load and cross-check both catalogs against the model (after the threats of included
     packs, which a file may replace, exclude or amend); raise InputError with every problem.
-    Without a model (`threatgraph validate`) selectors' and answers' ids are not checked.
+    Without a model (`threatgraph validate`) selectors' and answers' ids are not checked;
+    given a function that waits for a model still loading, the files are read and checked while
+    it loads, and the function is called once, after the last file, for the checks against it.
     `unsaved` (an editor's buffers by resolved path) is read in place of those files; only
     files that exist in the catalog folders are read at all."""
     loading = _Loading(model, root, evidence_validator, packs, unsaved)
     loading.read_folder("threats", threats_dir, ThreatFile)
     loading.read_folder("mitigations", mitigations_dir, MitigationFile)
+    loading.model_loaded()
     loading.cross_reference()
     return loading.catalog()

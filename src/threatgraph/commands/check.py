@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from threatgraph.commands import formats
-from threatgraph.commands.base import EXIT_INPUT, EXIT_OK, EXIT_POLICY, Command, assessed, config_of, emit
+from threatgraph.commands.base import EXIT_INPUT, EXIT_OK, EXIT_POLICY, Command, assessed, begin_model, config_of, emit
 
 
 def check(config: Any, *, fmt: str = "text", output: Path | None = None, base: str | None = None,
@@ -100,22 +100,27 @@ def _run(args: argparse.Namespace) -> int:
         use_evidence = not args.no_evidence
 
         def run() -> int:
+            begin_model(config)  # the model runs while check() imports the pipeline
             return check(config, fmt=args.format, output=args.output, base=args.base,
                          use_evidence=use_evidence, since=args.since, attribution=not args.no_attribution)
 
         from threatgraph import verdict_cache
 
         k = verdict_cache.key(config, args, use_evidence)
-        if k is None:
-            return run()
-        replayed = verdict_cache.replay(k, config)
-        return replayed if replayed is not None else verdict_cache.record(k, config, run)
+        replayed = verdict_cache.replay(k, config) if k is not None else None
+        if replayed is not None:
+            return replayed
+        return run() if k is None else verdict_cache.record(k, config, run)
     except InputError as exc:
         if args.format.startswith("sarif") and args.output is not None:  # code scanning still gets an explanation
             from threatgraph.render import sarif
 
             emit(sarif.failure(list(exc.problems), "target" if args.format == "sarif-target" else "model"), args.output)
         raise
+    finally:
+        from threatgraph.model.loader import abandon
+
+        abandon()
 
 
 COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments, _run)

@@ -386,12 +386,25 @@ def write_entry(path: Path, data: bytes) -> None:
 def cached(spec: str, root: Path, facts: bool, setting: bool | None, run: Callable[[bool], tuple[Any, Any]]) -> Any:
     """The load through the cache: a hit when nothing it read has changed, else `run(record)`,
     which returns (LoadedModel, manifest or None), and the entry written."""
+    return prepared(spec, root, facts, setting, lambda record: lambda: run(record))()
+
+
+def prepared(spec: str, root: Path, facts: bool, setting: bool | None,
+             start: Callable[[bool], Callable[[], tuple[Any, Any]]]) -> Callable[[], Any]:
+    """`cached` in two steps: the lookup now and, on a miss, `start(record)` (which forks the
+    model's child and returns a function that waits for it); the result, and the entry
+    written, when the returned function is called."""
     if not enabled(setting):
-        return run(False)[0]
+        running = start(False)
+        return lambda: running()[0]
     hit = load(spec, root, facts)
     if hit is not None:
-        return hit
-    loaded, depends = run(True)
-    if depends is not None:
-        store(spec, root, facts, loaded, depends)
-    return loaded
+        return lambda: hit
+    waiting = start(True)
+
+    def finish() -> Any:
+        loaded, depends = waiting()
+        if depends is not None:
+            store(spec, root, facts, loaded, depends)
+        return loaded
+    return finish

@@ -116,9 +116,62 @@ def _read_all(fd: int, deadline: float) -> bytes | None:
 
 def run_isolated(load: Callable[[], Any], shown: str, argv0: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
     """`load()` in a child process (see the module docstring); its result, or InputError."""
+    return start_isolated(load, shown, argv0, timeout).result()
+
+
+class Running:
+    """A load under way in its child: `result()` waits for it (within the time limit counted
+    from the fork), `cancel()` stops it. Where no child can be forked, the load runs in this
+    process when the result is asked for."""
+
+    def __init__(self, load: Callable[[], Any], shown: str, timeout: float, pid: int | None = None,
+                 read_fd: int | None = None) -> None:
+        self.load, self.shown, self.pid, self.read_fd = load, shown, pid, read_fd
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+
+    def result(self) -> Any:
+        if self.pid is None or self.read_fd is None:
+            with stdout_to_stderr():
+                return self.load()
+        pid, read_fd = self.pid, self.read_fd
+        self.pid = self.read_fd = None
+        status = None
+        try:
+            data = _read_all(read_fd, self.deadline)
+            if data is None:
+                os.kill(pid, signal.SIGKILL)
+                raise InputError([Problem(self.shown, 1, 1, f"the model did not finish loading within {self.timeout:g} s",
+                                          "a model file only declares elements; if it really needs longer, raise "
+                                          "--model-timeout or model_timeout in [tool.threatgraph]")])
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            os.close(read_fd)
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(pid, 0)
+        return _received(data, status, self.shown)
+
+    def cancel(self) -> None:
+        """Stop a load whose result is no longer wanted (the child killed and reaped)."""
+        if self.pid is None or self.read_fd is None:
+            return
+        pid, read_fd = self.pid, self.read_fd
+        self.pid = self.read_fd = None
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(read_fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def start_isolated(load: Callable[[], Any], shown: str, argv0: str, timeout: float = DEFAULT_TIMEOUT) -> Running:
+    """Fork the child that runs `load()` and return at once, so this process can go on with
+    other work while the model runs."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
-        with stdout_to_stderr():
-            return load()
+        return Running(load, shown, timeout)
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
@@ -127,22 +180,11 @@ def run_isolated(load: Callable[[], Any], shown: str, argv0: str, timeout: float
         os.close(read_fd)
         _child(load, write_fd, argv0)
     os.close(write_fd)
-    status = None
-    try:
-        data = _read_all(read_fd, time.monotonic() + timeout)
-        if data is None:
-            os.kill(pid, signal.SIGKILL)
-            raise InputError([Problem(shown, 1, 1, f"the model did not finish loading within {timeout:g} s",
-                                      "a model file only declares elements; if it really needs longer, raise "
-                                      "--model-timeout or model_timeout in [tool.threatgraph]")])
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        raise
-    finally:
-        os.close(read_fd)
-        with contextlib.suppress(ChildProcessError):
-            _, status = os.waitpid(pid, 0)
+    return Running(load, shown, timeout, pid, read_fd)
+
+
+def _received(data: bytes, status: int | None, shown: str) -> Any:
+    """The child's message: its value, or the InputError or bug it reported."""
     if len(data) < _HEADER.size or len(data) != _HEADER.size + _HEADER.unpack_from(data)[0]:
         how = _status_text(status)
         raise InputError([Problem(shown, 1, 1, f"the model ended the process ({how}) before threatgraph could "

@@ -12,6 +12,7 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,11 +20,11 @@ from typing import Any
 from threatgraph.errors import InputError, Problem, did_you_mean, safe_str
 from threatgraph.model import cache as model_cache
 from threatgraph.model.bindings import _display
-from threatgraph.model.child import DEFAULT_TIMEOUT, model_argv0, run_isolated
+from threatgraph.model.child import DEFAULT_TIMEOUT, Running, model_argv0, start_isolated
 from threatgraph.model.isolation import _import_file, _Isolation
 from threatgraph.model.snapshot import EXTENSION_ATTRIBUTES, LoadedModel, _snapshot, slug
 
-__all__ = ["EXTENSION_ATTRIBUTES", "LoadedModel", "load_model", "load_model_here", "slug"]
+__all__ = ["EXTENSION_ATTRIBUTES", "LoadedModel", "abandon", "begin", "load_model", "load_model_here", "slug"]
 
 
 def _user_files(model_dir: Path) -> set[str]:
@@ -100,16 +101,52 @@ def load_model(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: b
     the model in a child process with a time limit (see threatgraph.model.child). With `facts`,
     every pytm attribute value is kept too (model/facts.py), for catalogs that use conditions.
     `cache` (true, false, or None for the default) reuses the snapshot of an unchanged model
-    (model/cache.py) instead of running it."""
-    shown = _split(spec)[0]
-
-    def run(record: bool) -> tuple[LoadedModel, Any]:
-        result: tuple[LoadedModel, Any] = run_isolated(lambda: _load_recording(spec, root, facts, record), shown,
-                                                       model_argv0(spec, root), timeout)
-        return result
-
-    loaded: LoadedModel = model_cache.cached(spec, root, facts, cache, run)
+    (model/cache.py) instead of running it. A load `begin` started with the same arguments is
+    collected instead of starting another."""
+    key = (spec, str(root), timeout, facts, cache)
+    pending = _begun.pop(key, None)
+    loaded: LoadedModel = (pending[0] if pending is not None else _prepare(spec, root, timeout, facts, cache)[0])()
     return loaded
+
+
+_begun: dict[tuple[Any, ...], tuple[Callable[[], LoadedModel], list[Running]]] = {}
+
+
+def begin(spec: str, root: Path, timeout: float = DEFAULT_TIMEOUT, facts: bool = False,
+          cache: bool | None = False) -> None:
+    """Start loading now (the cached snapshot looked up, or the model's child forked) so the
+    model runs while this process imports the rest of threatgraph; `load_model` with the same
+    arguments collects it. Whatever goes wrong here is left for that call to find and report."""
+    key = (spec, str(root), timeout, facts, cache)
+    if key in _begun:
+        return
+    try:
+        _begun[key] = _prepare(spec, root, timeout, facts, cache)
+    except Exception:  # noqa: BLE001, S110 - load_model repeats the load and reports the error
+        pass
+
+
+def abandon() -> None:
+    """Stop every load `begin` started that was never collected (the command failed first)."""
+    while _begun:
+        _, (_, children) = _begun.popitem()
+        for child in children:
+            child.cancel()
+
+
+def _prepare(spec: str, root: Path, timeout: float, facts: bool,
+             cache: bool | None) -> tuple[Callable[[], LoadedModel], list[Running]]:
+    """The load started (see model_cache.prepared), the function that finishes it, and its child."""
+    shown = _split(spec)[0]
+    children: list[Running] = []
+
+    def start(record: bool) -> Callable[[], tuple[LoadedModel, Any]]:
+        child = start_isolated(lambda: _load_recording(spec, root, facts, record), shown, model_argv0(spec, root),
+                               timeout)
+        children.append(child)
+        return child.result
+
+    return model_cache.prepared(spec, root, facts, cache, start), children
 
 
 def _load_recording(spec: str, root: Path, facts: bool, record: bool) -> tuple[LoadedModel, Any]:
