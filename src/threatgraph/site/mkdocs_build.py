@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,46 +16,114 @@ from types import TracebackType
 from threatgraph.errors import EnvironmentProblem
 
 
-class Mkdocs:
-    """One `mkdocs build --strict` in a child process (site/mkdocs_worker.py), started when
-    made: `run` says what to build and returns at once, `wait` waits for it and raises on
-    failure. Left without `run` (an error earlier on), the child ends with nothing done; an
-    exception inside the `with` stops it. Its output goes to a file, never to a pipe nobody
-    reads while the diagrams are drawn."""
+class _Worker:
+    """One worker process (site/mkdocs_worker.py), its output kept in a file, never in a pipe
+    nobody reads while the diagrams are drawn."""
 
     def __init__(self) -> None:
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-        self.out: Path | None = None
         self.proc = subprocess.Popen([sys.executable, "-m", "threatgraph.site.mkdocs_worker", str(os.getpid())],  # noqa: S603 - our own worker
                                      stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT, text=True,
                                      env=_env())
 
-    def run(self, src: Path, out: Path) -> None:
-        self.out = out
+    def send(self, job: dict[str, object]) -> None:
         if self.proc.stdin is not None:  # always: the child was made with a pipe
-            self.proc.stdin.write(json.dumps({"config": str(src / "mkdocs.yml"), "site": str(out.resolve())}) + "\n")
+            self.proc.stdin.write(json.dumps(job) + "\n")
             self.proc.stdin.close()
 
-    def wait(self) -> None:
+    def finish(self) -> int:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
-        code = self.proc.wait()
-        if code != 0:
-            self.log.seek(0)
-            _failed(self.log.read().strip(), self.out)
+        return self.proc.wait()
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().strip()
+
+    def stop(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.finish()
+        finally:
+            self.log.close()
+
+
+def workers() -> int:
+    """How many processes share a site build: two where a second core can take half of the
+    pages (site/mkdocs_split.py) and the installed mkdocs is the one that module knows;
+    THREATGRAPH_SITE_WORKERS=1 keeps it to one."""
+    if os.environ.get("THREATGRAPH_SITE_WORKERS", "").strip() == "1":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    if cores < 2:
+        return 1
+    from importlib import metadata
+
+    try:
+        mkdocs, material = metadata.version("mkdocs"), metadata.version("mkdocs-material")
+    except metadata.PackageNotFoundError:
+        return 1
+    return 2 if mkdocs.startswith("1.6.") and material.startswith("9.") else 1
+
+
+class Mkdocs:
+    """One `mkdocs build --strict`, in one worker process or shared by two (each renders half
+    of the pages, site/mkdocs_split.py), started when made: `run` says what to build and
+    returns at once, `wait` waits for it and raises on failure. Left without `run` (an error
+    earlier on), the workers end with nothing done; an exception inside the `with` stops them."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.out: Path | None = None
+        self.scratch: Path | None = None  # the helper's site and result, beside the site
+        count = processes if processes is not None else workers()
+        self.workers = [_Worker() for _ in range(count)]
+
+    def run(self, src: Path, out: Path) -> None:
+        self.out = out
+        job: dict[str, object] = {"config": str(src / "mkdocs.yml"), "site": str(out.resolve())}
+        if len(self.workers) == 1:
+            self.workers[0].send(job)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.scratch = Path(tempfile.mkdtemp(prefix=".tg-mkdocs-", dir=out.parent)).resolve()
+        result, helper_site = str(self.scratch / "result.json"), str(self.scratch / "site")
+        self.workers[0].send({**job, "split": {"role": "lead", "result": result, "helper_site": helper_site}})
+        self.workers[1].send({**job, "site": helper_site, "split": {"role": "helper", "result": result}})
+
+    def wait(self) -> None:
+        """The helper first: if it failed, the lead (which waits for it) is stopped."""
+        for worker in reversed(self.workers):
+            code = worker.finish()
+            if code != 0:
+                output = worker.output()
+                for other in self.workers:
+                    other.stop()
+                self._clean()
+                _failed(output, self.out)
+        self._clean()
+
+    def _clean(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def __enter__(self) -> Mkdocs:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            if kind is not None and self.proc.poll() is None:
-                self.proc.kill()
-            if self.proc.stdin is not None and not self.proc.stdin.closed:
-                self.proc.stdin.close()
-            self.proc.wait()
+            for worker in self.workers:
+                if kind is not None:
+                    worker.stop()
+                else:
+                    worker.finish()
+                    worker.log.close()
         finally:
-            self.log.close()
+            self._clean()
 
 
 def build(src: Path, out: Path) -> None:

@@ -1,7 +1,8 @@
 """`python -m threatgraph.site.mkdocs_worker`: a `mkdocs build --strict` that starts before it
 knows what to build. It imports mkdocs, the theme and the usual plugins at once, then reads
-one line from stdin, `{"config": ..., "site": ...}`, and builds exactly as the mkdocs command
-line does; an empty stdin (threatgraph stopped before the site) ends it with nothing done.
+one line from stdin, `{"config": ..., "site": ...}` (with `"split"`, its share of a build
+two processes make, site/mkdocs_split.py), and builds exactly as the mkdocs command line does;
+an empty stdin (threatgraph stopped before the site) ends it with nothing done.
 threatgraph starts it first thing, so those imports run on another core while the model is
 checked and the pages written. It dies with its parent (a killed build): at once on Linux, within a twentieth of
 a second elsewhere, so it never writes into a staging folder the next build has removed."""
@@ -52,6 +53,18 @@ def main() -> int:
     if not line.strip():
         return 0
     job = json.loads(line)
+    split = job.get("split")
+    if split:  # half of the pages, the other process the other half (site/mkdocs_split.py)
+        from pathlib import Path
+
+        from threatgraph.site import mkdocs_split
+
+        if not mkdocs_split.available():
+            print("threatgraph cannot share this mkdocs build between two processes (mkdocs' build steps have "
+                  "changed); set THREATGRAPH_SITE_WORKERS=1", file=sys.stderr)
+            return 1
+        mkdocs_split.install(split["role"], Path(split["result"]),
+                             Path(split["helper_site"]) if split.get("helper_site") else None)
     from mkdocs.__main__ import cli
 
     try:

@@ -1,0 +1,88 @@
+"""A site build shared by two mkdocs processes (site/mkdocs_split.py): byte-identical to one
+process's build, the pages really divided, a failure in either reported without a hang."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from threatgraph import pipeline, site
+from threatgraph.config import load_config
+from threatgraph.errors import EnvironmentProblem
+from threatgraph.site.mkdocs_build import Mkdocs
+from threatgraph.site.mkdocs_split import helper_pages
+
+from .conftest import REPO
+from .test_site import HOSTILE_MODEL
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _sources(root: Path, src: Path) -> None:
+    a = pipeline.check(load_config(root), use_evidence=False)
+    site.write_sources(a, src, site.site_folder(load_config(root)), "wasm")
+
+
+def _build(src: Path, out: Path, processes: int) -> dict | None:
+    """The site, and (shared by two) the helper's result as the lead found it."""
+    with Mkdocs(processes) as mkdocs:
+        mkdocs.run(src, out)
+        if processes == 1:
+            mkdocs.wait()
+            return None
+        for worker in mkdocs.workers:
+            assert worker.finish() == 0, worker.output()
+        assert mkdocs.scratch is not None
+        result = json.loads((mkdocs.scratch / "result.json").read_text(encoding="utf-8"))
+        mkdocs.wait()
+        assert mkdocs.scratch is None  # its folder is gone
+    return result
+
+
+@pytest.mark.parametrize("which", ["firewall", "hostile"])
+def test_two_processes_build_the_same_bytes_as_one(which: str, project, tmp_path: Path) -> None:
+    if which == "hostile":
+        project.write("model.py", HOSTILE_MODEL)
+        project.write("threats/main.yaml", "threats: []\n")
+        project.write("mitigations/main.yaml", "mitigations: []\n")
+    root = REPO if which == "firewall" else project.root
+    _sources(root, tmp_path / "src")
+    _build(tmp_path / "src", tmp_path / "one", 1)
+    result = _build(tmp_path / "src", tmp_path / "two", 2)
+    one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
+    assert one == two
+    assert result is not None
+    pages = [p for p in one if p.endswith(".html")]
+    assert 0 < len(result["pages"]) < len(pages)  # the helper wrote some of the pages, not all
+    assert set(result["pages"]) <= set(pages)
+    index = json.loads(one["search/search_index.json"])
+    helped = {p.removesuffix(".md") for p in result["entries"]}
+    assert helped and any(d["location"].split("#")[0].removesuffix(".html") in helped for d in index["docs"])
+    assert not list(tmp_path.glob(".tg-mkdocs-*"))
+
+
+def test_a_failure_in_the_helper_stops_the_lead_and_is_reported(project, tmp_path: Path) -> None:
+    _sources(project.root, tmp_path / "src")
+    for page in (tmp_path / "src" / "docs").glob("*.md"):  # every page breaks --strict: the helper's too
+        page.write_text(page.read_text(encoding="utf-8") + "\n[gone](no-such-page.md)\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(EnvironmentProblem) as err, Mkdocs(2) as mkdocs:
+        mkdocs.run(tmp_path / "src", tmp_path / "two")
+        mkdocs.wait()
+    assert "no-such-page.md" in str(err.value) and time.monotonic() - started < 120
+    assert not list(tmp_path.glob(".tg-mkdocs-*"))
+    assert all(w.proc.poll() is not None for w in mkdocs.workers)  # neither left running
+
+
+def test_the_shares_are_balanced_and_the_same_in_both_processes() -> None:
+    pages = [(f"p{i}.md", (i * 7919) % 5000) for i in range(300)]
+    helper = helper_pages(pages)
+    assert helper == helper_pages(list(reversed(pages)))  # the order files come in does not matter
+    cost = {uri: size + 2_000 for uri, size in pages}
+    mine, theirs = sum(cost[u] for u in helper), sum(cost[u] for u, _ in pages if u not in helper)
+    assert abs(mine - theirs) <= max(cost.values())
