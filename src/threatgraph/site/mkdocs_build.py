@@ -82,11 +82,16 @@ class Mkdocs:
         count = processes if processes is not None else workers()
         self.workers = [_Worker() for _ in range(count)]
 
-    def run(self, src: Path, out: Path) -> None:
+    def run(self, src: Path, out: Path, share: bool = True) -> None:
+        """Build `src` into `out`; `share=False` keeps a second worker idle (it ends at once)
+        when this process has more left to do than mkdocs and needs the core itself."""
         self.out = out
         job: dict[str, object] = {"config": str(src / "mkdocs.yml"), "site": str(out.resolve())}
-        if len(self.workers) == 1:
+        if len(self.workers) == 1 or not share:
             self.workers[0].send(job)
+            for idle in self.workers[1:]:
+                idle.stop()  # nothing for it to do
+            self.workers = self.workers[:1]
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         self.scratch = Path(tempfile.mkdtemp(prefix=".tg-mkdocs-", dir=out.parent)).resolve()

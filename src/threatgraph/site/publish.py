@@ -15,6 +15,7 @@ from threatgraph.process import without_collection
 from threatgraph.render import svg
 from threatgraph.site import embed
 from threatgraph.site.mkdocs_build import Mkdocs
+from threatgraph.site.pages import LargeLayout, choose_layout
 from threatgraph.site.sources import Diagrams, write_sources
 
 
@@ -29,7 +30,10 @@ def publish(a: Assessment, src: Path, out: Path, site_dir: Path | None, renderer
         stack.enter_context(without_collection())  # pages, DOT, SVG and reports make no cycles
         diagrams = write_sources(a, src, site_dir, renderer, draw=False)
         child = mkdocs or stack.enter_context(Mkdocs())
-        child.run(src, out)
+        # A large model's site has few pages for its many diagrams and tables: this process,
+        # drawing and writing them, is the longer lane, and a second mkdocs worker would only
+        # take its core (at 10,000 elements mkdocs was done long before this process).
+        child.run(src, out, share=not isinstance(choose_layout(a), LargeLayout))
         diagrams.render_all()
         if diagrams_out is not None:
             diagrams.write(diagrams_out)
