@@ -83,8 +83,8 @@ class Mkdocs:
         self.workers = [_Worker() for _ in range(count)]
 
     def run(self, src: Path, out: Path, share: bool = True) -> None:
-        """Build `src` into `out`; `share=False` keeps a second worker idle (it ends at once)
-        when this process has more left to do than mkdocs and needs the core itself."""
+        """Build `src` into `out`; `share=False` builds in the first worker alone and stops the
+        second, when this process has more left to do than mkdocs and needs the core itself."""
         self.out = out
         job: dict[str, object] = {"config": str(src / "mkdocs.yml"), "site": str(out.resolve())}
         if len(self.workers) == 1 or not share:

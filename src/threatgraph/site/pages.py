@@ -28,6 +28,7 @@ from threatgraph.compliance import controls
 from threatgraph.compliance import summary as control_summary
 from threatgraph.evidence.base import EvidenceResult
 from threatgraph.history import utc_day
+from threatgraph.model.types import Model
 from threatgraph.render import dot
 from threatgraph.render.escape import md, md_block, md_code, visible
 from threatgraph.render.pages import page, slug
@@ -189,11 +190,13 @@ class LargeLayout(Layout):
         return w.matrix_by_boundary()
 
 
+def is_large(model: Model) -> bool:
+    """Whether a model gets the large layout (elements on their boundary's page)."""
+    return len(model.elements) > LARGE_ELEMENTS or len(model.flows) > LARGE_FLOWS
+
+
 def choose_layout(a: Assessment, large: bool | None = None) -> Layout:
-    m = a.model
-    if large is None:
-        large = len(m.elements) > LARGE_ELEMENTS or len(m.flows) > LARGE_FLOWS
-    return LargeLayout(a) if large else SmallLayout(a)
+    return LargeLayout(a) if (is_large(a.model) if large is None else large) else SmallLayout(a)
 
 
 def _chunks(mapping: dict[str, str]) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from threatgraph.process import without_collection
 from threatgraph.render import svg
 from threatgraph.site import embed
 from threatgraph.site.mkdocs_build import Mkdocs
-from threatgraph.site.pages import LargeLayout, choose_layout
+from threatgraph.site.pages import is_large
 from threatgraph.site.sources import Diagrams, write_sources
 
 
@@ -33,7 +33,7 @@ def publish(a: Assessment, src: Path, out: Path, site_dir: Path | None, renderer
         # A large model's site has few pages for its many diagrams and tables: this process,
         # drawing and writing them, is the longer lane, and a second mkdocs worker would only
         # take its core (at 10,000 elements mkdocs was done long before this process).
-        child.run(src, out, share=not isinstance(choose_layout(a), LargeLayout))
+        child.run(src, out, share=not is_large(a.model))
         diagrams.render_all()
         if diagrams_out is not None:
             diagrams.write(diagrams_out)
