@@ -49,23 +49,28 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
             a = attach(a, src, since, config.source_ref)
             timings["history"] = time.perf_counter() - t
         with StagedDir(out) as stage:
-            def reports() -> None:
-                for name, content in report_files(a).items():
-                    write_new(stage / "reports" / name, content)
+            try:
+                def reports() -> None:
+                    for name, content in report_files(a).items():
+                        write_new(stage / "reports" / name, content)
 
-            t = time.perf_counter()
-            if mkdocs is not None:
-                progress("building the site (mkdocs) while the diagrams are drawn and the reports written")
-                diagrams = site.publish(a, stage / ".site-src", stage / "site", site.site_folder(config), renderer,
-                                        mkdocs, stage / "diagrams", meanwhile=reports)
-                timings["site+diagrams+reports"] = time.perf_counter() - t
-            else:
-                progress("drawing the diagrams and writing the reports")
-                diagrams = site.write_sources(a, stage / ".site-src", site.site_folder(config), renderer)
-                diagrams.write(stage / "diagrams")
-                reports()
-                timings["diagrams+reports"] = time.perf_counter() - t
-            shutil.rmtree(stage / ".site-src")
+                t = time.perf_counter()
+                if mkdocs is not None:
+                    progress("building the site (mkdocs) while the diagrams are drawn and the reports written")
+                    diagrams = site.publish(a, stage / ".site-src", stage / "site", site.site_folder(config), renderer,
+                                            mkdocs, stage / "diagrams", meanwhile=reports)
+                    timings["site+diagrams+reports"] = time.perf_counter() - t
+                else:
+                    progress("drawing the diagrams and writing the reports")
+                    diagrams = site.write_sources(a, stage / ".site-src", site.site_folder(config), renderer)
+                    diagrams.write(stage / "diagrams")
+                    reports()
+                    timings["diagrams+reports"] = time.perf_counter() - t
+                shutil.rmtree(stage / ".site-src")
+            except BaseException:
+                if mkdocs is not None:  # its workers write into the staging folder: stopped before it goes
+                    mkdocs.stop()
+                raise
     progress("")
     log(f"wrote {out}/reports (coverage.md, coverage.json), {out}/diagrams ({len(diagrams.items)} DOT+SVG)"
         + (f", {out}/site (open {out}/site/index.html)" if with_site else ""))

@@ -119,14 +119,23 @@ class Mkdocs:
     def __enter__(self) -> Mkdocs:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def stop(self) -> None:
+        """End the workers now (each killed and waited for) and remove the helper's folder:
+        after this nothing of theirs writes into the output's staging folder."""
         try:
             for worker in self.workers:
-                if kind is not None:
-                    worker.stop()
-                else:
-                    worker.finish()
-                    worker.log.close()
+                worker.stop()
+        finally:
+            self._clean()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is not None:
+            self.stop()
+            return
+        try:
+            for worker in self.workers:
+                worker.finish()
+                worker.log.close()
         finally:
             self._clean()
 
