@@ -111,6 +111,7 @@ class Layout:
     def __init__(self, a: Assessment):
         self.boundary_of = {e: (x.boundaries[0] if x.boundaries else OUTSIDE) for e, x in a.model.elements.items()}
         self.fragments: dict[str, str] = {}
+        self.fragment_series = "t"  # fragment names: t1, t2, ... (site.page_split's helper has its own)
 
     def target(self, kind: str, ident: str, ext: str = ".md") -> str:
         return f"{page(kind, ident)}{ext}"
@@ -127,7 +128,7 @@ class Layout:
         the site's Markdown time): a placeholder now, the HTML once Markdown has run, before the
         search index reads the page when `searchable`, after it otherwise (large tables, and
         matrices, whose sticky headers need a class Markdown cannot give)."""
-        name = f"t{len(self.fragments) + 1}"
+        name = f"{self.fragment_series}{len(self.fragments) + 1}"
         self.fragments[name] = t.html(self.target, cls)
         return [fragment_placeholder(name, searchable), ""]
 
@@ -256,45 +257,67 @@ class SiteWriter:
 
     # --- pages -------------------------------------------------------------------------------
     def generate(self) -> dict[str, str]:
-        a, m, c = self.a, self.a.model, self.a.catalog
-        pages: dict[str, str] = {"index.md": self.overview()}
-        threats = sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0]))
-        pages["threats.md"] = self.listing("Threats", "# Threats", Table.of(
-            ["threat", "severity", "STRIDE", *STATUSES],
-            [[[Link("threat", tid), Text(" " + t.title)], [Text(t.severity)], [Text(", ".join(t.stride))],
-              *([Text(str(a.by_threat[tid][st]))] if a.by_threat[tid][st] else [] for st in STATUSES)]
-             for tid, t in threats]))
-        for tid in c.threats:
-            pages[page("threat", tid) + ".md"] = self.threat_page(tid)
-        pages["mitigations.md"] = self.listing("Mitigations", "# Mitigations", Table.of(
-            ["mitigation", "declared", "evidence", "threats"],
-            [[[Link("mitigation", mid), Text(" " + mit.title),
-               *([Emphasis("drift")] if a.mitigation_states[mid].drift else [])],
-              [Text(mit.status)], [Badge(a.mitigation_states[mid].evidence_state)],
-              listed([Link("threat", t) for t in self.addressed[mid]])]
-             for mid, mit in c.mitigations.items()]))
-        for mid in c.mitigations:
-            pages[page("mitigation", mid) + ".md"] = self.mitigation_page(mid)
-        pages["elements.md"] = self.listing("Elements", "# Elements", Table.of(
-            ["element", "kind", "boundary", "coverage"],
-            [[[Link("element", eid), Text(" " + e.name)], [Text(e.kind)], [Link("boundary", e.boundaries[0])] if e.boundaries else [],
-              [Badge(self.status.get(eid, "none"))]] for eid, e in m.elements.items()]), searchable=not self.layout.large, generated=True)
-        pages.update(self.layout.detail_pages(self))
-        pages["boundaries.md"] = self.listing("Boundaries", "# Trust boundaries", Table.of(
-            ["boundary", "inside", "elements"],
-            [[[Link("boundary", bid), Text(" " + zone.name)], [Link("boundary", zone.parent)] if zone.parent else [],
-              [Text(str(len(self.inside[bid])))]] for bid, zone in m.boundaries.items()]), generated=False)
-        for bid in m.boundaries:
-            pages[page("boundary", bid) + ".md"] = self.boundary_page(bid)
-        pages["matrix.md"] = self.layout.matrix(self)
-        pages["stride.md"] = self.stride()
-        pages["evidence.md"] = self.evidence()
-        pages["decisions.md"] = self.decisions()
-        pages["report.md"] = self.report()
-        pages["compliance.md"] = self.compliance()
-        pages["data.md"] = self.data()
-        pages["paths.md"] = self.paths()
+        """Every page by file name, in one pass (`site.page_split.generate` may use two)."""
+        pages: dict[str, str] = {}
+        for _name, job in self.jobs():
+            pages.update(job())
         return pages
+
+    def jobs(self) -> list[tuple[str, Callable[[], dict[str, str]]]]:
+        """Every page as a job that returns the pages it writes, in site order. Jobs share only
+        what they add to (the table fragments, the diagrams), so they may run in two processes
+        (`site.page_split`)."""
+        a, m, c = self.a, self.a.model, self.a.catalog
+
+        def one(name: str, make: Callable[[], str]) -> tuple[str, Callable[[], dict[str, str]]]:
+            return name, lambda: {name: make()}
+
+        def each(name: str, make: Callable[[], dict[str, str]]) -> tuple[str, Callable[[], dict[str, str]]]:
+            return name, make
+
+        def threats_md() -> str:
+            threats = sorted(c.threats.items(), key=lambda kv: (-SEVERITY_ORDER.index(kv[1].severity), kv[0]))
+            return self.listing("Threats", "# Threats", Table.of(
+                ["threat", "severity", "STRIDE", *STATUSES],
+                [[[Link("threat", tid), Text(" " + t.title)], [Text(t.severity)], [Text(", ".join(t.stride))],
+                  *([Text(str(a.by_threat[tid][st]))] if a.by_threat[tid][st] else [] for st in STATUSES)]
+                 for tid, t in threats]))
+
+        def mitigations_md() -> str:
+            return self.listing("Mitigations", "# Mitigations", Table.of(
+                ["mitigation", "declared", "evidence", "threats"],
+                [[[Link("mitigation", mid), Text(" " + mit.title),
+                   *([Emphasis("drift")] if a.mitigation_states[mid].drift else [])],
+                  [Text(mit.status)], [Badge(a.mitigation_states[mid].evidence_state)],
+                  listed([Link("threat", t) for t in self.addressed[mid]])]
+                 for mid, mit in c.mitigations.items()]))
+
+        def elements_md() -> str:
+            return self.listing("Elements", "# Elements", Table.of(
+                ["element", "kind", "boundary", "coverage"],
+                [[[Link("element", eid), Text(" " + e.name)], [Text(e.kind)],
+                  [Link("boundary", e.boundaries[0])] if e.boundaries else [],
+                  [Badge(self.status.get(eid, "none"))]] for eid, e in m.elements.items()]),
+                searchable=not self.layout.large, generated=True)
+
+        def boundaries_md() -> str:
+            return self.listing("Boundaries", "# Trust boundaries", Table.of(
+                ["boundary", "inside", "elements"],
+                [[[Link("boundary", bid), Text(" " + zone.name)], [Link("boundary", zone.parent)] if zone.parent else [],
+                  [Text(str(len(self.inside[bid])))]] for bid, zone in m.boundaries.items()]), generated=False)
+
+        return [one("index.md", self.overview), one("threats.md", threats_md),
+                each("threat pages", lambda: {page("threat", tid) + ".md": self.threat_page(tid) for tid in c.threats}),
+                one("mitigations.md", mitigations_md),
+                each("mitigation pages",
+                     lambda: {page("mitigation", mid) + ".md": self.mitigation_page(mid) for mid in c.mitigations}),
+                one("elements.md", elements_md), each("detail pages", lambda: self.layout.detail_pages(self)),
+                one("boundaries.md", boundaries_md),
+                each("boundary pages", lambda: {page("boundary", bid) + ".md": self.boundary_page(bid)
+                                                for bid in m.boundaries}),
+                one("matrix.md", lambda: self.layout.matrix(self)), one("stride.md", self.stride),
+                one("evidence.md", self.evidence), one("decisions.md", self.decisions), one("report.md", self.report),
+                one("compliance.md", self.compliance), one("data.md", self.data), one("paths.md", self.paths)]
 
     def listing(self, title: str, heading: str, t: Table, searchable: bool = True, generated: bool = False) -> str:
         """An index page: front matter, heading, one table (kept out of the search index on large

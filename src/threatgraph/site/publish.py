@@ -15,7 +15,6 @@ from threatgraph.process import without_collection
 from threatgraph.render import svg
 from threatgraph.site import embed
 from threatgraph.site.mkdocs_build import Mkdocs
-from threatgraph.site.pages import is_large
 from threatgraph.site.sources import Diagrams, write_sources
 
 
@@ -28,12 +27,12 @@ def publish(a: Assessment, src: Path, out: Path, site_dir: Path | None, renderer
     one is started here otherwise."""
     with ExitStack() as stack:
         stack.enter_context(without_collection())  # pages, DOT, SVG and reports make no cycles
-        diagrams = write_sources(a, src, site_dir, renderer, draw=False)
+        diagrams = write_sources(a, src, site_dir, renderer, draw=False, fresh=True)
         child = mkdocs or stack.enter_context(Mkdocs())
-        # A large model's site has few pages for its many diagrams and tables: this process,
-        # drawing and writing them, is the longer lane, and a second mkdocs worker would only
-        # take its core (at 10,000 elements mkdocs was done long before this process).
-        child.run(src, out, share=not is_large(a.model))
+        # Two mkdocs workers share the pages when a second core is free (site.mkdocs_split). A
+        # large model's site once kept one, while this process's lane (drawing, writing) was
+        # the longer; with its pages written in two processes (site.page_split) it is the shorter.
+        child.run(src, out)
         diagrams.render_all()
         if diagrams_out is not None:
             diagrams.write(diagrams_out)
