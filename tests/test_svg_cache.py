@@ -66,3 +66,32 @@ def test_a_bad_entry_is_drawn_again(cache_on, draws):
     os.mkfifo(path)  # a special file is never opened (it would block)
     assert svg.render_svg(DOT, "wasm") == good
     assert len(draws) == 4
+
+
+def test_with_the_cache_off_a_pool_draws_what_this_process_draws(monkeypatch):
+    """A first build: the diagrams are drawn by forked workers sharing the Graphviz compiled
+    here (svg.prepare), and come out exactly as drawn in one process."""
+    from threatgraph import process
+    from threatgraph.site import sources
+
+    if not process.can_fork_helpers():
+        pytest.skip("needs fork and a second core")
+    monkeypatch.setenv("THREATGRAPH_NO_CACHE", "1")
+    dots = {f"d{n}": DOT.replace("flow", f"flow {n}") for n in range(12)}
+    assert svg.undrawn(list(dots.values()), "wasm") == 12  # nothing cached: the pool threshold is met
+
+    def drawn(pool: bool) -> dict:
+        monkeypatch.setattr(process, "can_fork_helpers", lambda: pool)
+        d = sources.Diagrams("wasm")
+        for name, text in dots.items():
+            d.svg_for(name, lambda text=text: text)
+        d.render_all()
+        return d.items
+
+    pooled, here = drawn(True), drawn(False)
+    assert pooled == here and len(pooled) == 12 and all("<svg" in raw for _dot, raw in pooled.values())
+
+
+def test_undrawn_counts_only_what_the_cache_lacks(cache_on):
+    svg.render_svg(DOT, "wasm")
+    assert svg.undrawn([DOT, DOT.replace("flow", "other")], "wasm") == 1

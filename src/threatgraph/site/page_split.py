@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
-import os
 import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from threatgraph.process import can_fork_helpers
 from threatgraph.site.pages import SiteWriter
 
 # The jobs the helper takes: each grows with the model and none reads the analyses computed on
@@ -35,8 +34,7 @@ _writer: SiteWriter | None = None  # the writer the forked helper inherits (neve
 
 def available(writer: SiteWriter) -> bool:
     m = writer.a.model
-    return (len(m.elements) + len(m.flows) > SPLIT_OVER and (os.cpu_count() or 1) > 1
-            and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
+    return len(m.elements) + len(m.flows) > SPLIT_OVER and can_fork_helpers()
 
 
 Jobs = list[tuple[str, Callable[[], dict[str, str]]]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from threatgraph import process
 from threatgraph.assess import Assessment
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.fsutil import write_atomic, write_new
@@ -71,7 +73,8 @@ NAV = [{"Overview": "index.md"}, {"Threats": "threats.md"}, {"Mitigations": "mit
 
 
 WORKER_SHIM = "iframe-worker-threatgraph.js"  # search from file:// (see the file)
-PARALLEL_OVER = 200  # diagrams; below this a process pool costs more than it saves
+PARALLEL_OVER = 200  # diagrams read from the cache; below this a process pool costs more than it saves
+DRAW_PARALLEL_OVER = 8  # diagrams to draw (about 12 ms each in wasm): over this, drawn by a pool
 
 
 def _render(job: tuple[str, str, str]) -> tuple[str, str | None, str]:
@@ -102,11 +105,21 @@ class Diagrams:
         self.pending.clear()
         jobs = [(name, src, self.renderer) for name, src in sorted(self.sources.items())]
         results: list[tuple[str, str | None, str]]
-        if len(jobs) > PARALLEL_OVER and (os.cpu_count() or 1) > 1:
+        try:
+            to_draw = svg.undrawn([src for _name, src, _r in jobs], self.renderer)
+        except svg.RenderError:  # no such renderer: each job reports it
+            to_draw = 0
+        if process.can_fork_helpers() and (len(jobs) > PARALLEL_OVER or to_draw >= DRAW_PARALLEL_OVER):
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                results = list(pool.map(_render, jobs, chunksize=16))
+            if to_draw:
+                svg.prepare(self.renderer)  # compiled here once; the forked workers share it
+            sys.stdout.flush()
+            sys.stderr.flush()
+            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                results = list(pool.map(_render, jobs, chunksize=4 if to_draw else 16))
         else:
             results = [_render(job) for job in jobs]
         failed = [(name, err) for name, out, err in results if out is None]
