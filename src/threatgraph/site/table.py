@@ -125,18 +125,28 @@ class Table:
     def html(self, href: Href, cls: str = "") -> str:
         """An HTML table (a fragment injected after Markdown), wrapped in a `div` of class
         `cls` when one is given; every text escaped for HTML."""
-        links: dict[tuple[str, str, str | None], str] = {}  # a big table repeats its links thousands of times
+        # A big table repeats its parts thousands of times: each distinct text, link and
+        # matrix cell is rendered once, keyed by its fields (hashing the frozen part itself
+        # costs more than rendering it).
+        texts: dict[str, str] = {}
+        keyed: dict[tuple[str, str, str | None], str] = {}
 
         def part(p: Part) -> str:
             if isinstance(p, Text):
-                return _text(p.text)
+                done = texts.get(p.text)
+                if done is None:
+                    done = texts[p.text] = _text(p.text)
+                return done
             if isinstance(p, Link):
                 key = (p.kind, p.ident, p.label)
-                done = links.get(key)
-                if done is None:
-                    done = links[key] = _part(p, href)
-                return done
-            return _part(p, href)
+            elif isinstance(p, Mark):
+                key = ("\0mark", p.status + "\0" + p.text, p.title)
+            else:
+                return _part(p, href)
+            done = keyed.get(key)
+            if done is None:
+                done = keyed[key] = _part(p, href)
+            return done
 
         head = "".join(f"<th>{''.join(part(p) for p in h)}</th>" for h in self.headers)
         if self.groups:
