@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from threatgraph.errors import InputError, Problem, safe_str
+from threatgraph.process import without_collection
 
 DEFAULT_TIMEOUT = 60.0
 _HEADER = struct.Struct("!Q")
@@ -191,7 +192,8 @@ def _received(data: bytes, status: int | None, shown: str) -> Any:
                                   "read it; nothing was assessed",
                                   "a model must not exit the interpreter: remove os._exit(), os.kill() or "
                                   "similar calls from the model file")])
-    kind, value = pickle.loads(data[_HEADER.size:])  # noqa: S301 - written by our own child, from trusted code
+    with without_collection():  # millions of acyclic values: a collection pass would find nothing
+        kind, value = pickle.loads(data[_HEADER.size:])  # noqa: S301 - written by our own child, from trusted code
     if kind == "input":
         raise value
     if kind == "bug":
