@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from threatgraph.errors import safe_str
 from threatgraph.evidence.redact import redact
 from threatgraph.evidence.source import SourceTree
 
@@ -82,7 +83,12 @@ class Runner:
 
     def run(self, item: dict[str, Any]) -> EvidenceResult:
         kind = self.kinds[item["kind"]]
-        result = kind.run(item, self.source, self)
+        try:
+            result = kind.run(item, self.source, self)
+        except Exception as exc:  # noqa: BLE001 - a pattern, query or rule its parser rejects now: an error, never a pass
+            path = item.get("path")
+            result = EvidenceResult(ERROR, kind.name, str(item.get("proves", "")), path if isinstance(path, str) else None,
+                                    None, f"the item could not be run: {type(exc).__name__}: {safe_str(exc)[:300]}")
         return replace(_redacted(result), gap=bool(item.get("gap", False)))
 
 

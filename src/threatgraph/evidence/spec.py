@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from threatgraph.errors import Problem, did_you_mean
+from threatgraph.evidence import static_memo
 from threatgraph.evidence.registry import KINDS
 from threatgraph.safeyaml import YamlDocument
 
@@ -81,7 +82,7 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
         if schema.get("items") == _EVIDENCE_REF and isinstance(item.get(key), list):
             for i, sub in enumerate(item[key]):
                 problems += validate_item(sub, doc, path + (key, i), nested=True)
-    for sub_path, message, hint in kind.static_check(item):  # each check guards the types it reads
+    for sub_path, message, hint in static_memo.checked(kind, item):  # each check guards the types it reads
         problems.append(doc.problem(path + sub_path, message, hint))
     return problems
 
