@@ -85,6 +85,33 @@ def test_a_model_that_reads_outside_its_project_is_never_cached(project: Project
     assert entries(cache_dir) == []
 
 
+def test_the_folder_threatgraph_is_imported_from_is_listed_and_checked(project: Project, cache_dir: Path,
+                                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editable checkout's `src` (outside the project, not part of the installation) is
+    listed when a model imports threatgraph.declare: its listing is kept and checked like a
+    project folder's, instead of making every such model uncacheable; any other outside folder
+    still does."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    model = project.root / "model.py"
+    model.write_text(f"import os as _os\n_os.listdir({str(folder)!r})\n" + model.read_text() + COUNTER)
+    assert runs_model(project.root) and runs_model(project.root) and entries(cache_dir) == []  # outside: never cached
+    monkeypatch.setattr(cache, "IMPORT_FOLDER", str(folder))
+    assert runs_model(project.root) and not runs_model(project.root)  # kept, then a hit
+    (folder / "new_module.py").write_text("")
+    assert runs_model(project.root)  # the listing changed: a miss
+
+
+def test_the_key_holds_all_of_threatgraphs_code(cache_dir: Path) -> None:
+    """The model runs threatgraph.declare, not only the snapshot code: an edit anywhere in the
+    package (or an upgrade that changes any file) is another key."""
+    import threatgraph
+
+    package = Path(threatgraph.__file__).resolve().parent
+    assert (package / "declare.py").is_file()
+    assert cache.versions()["threatgraph_code"] == cache.tree_digest(package)
+
+
 def test_off_under_ci_and_when_configured_off(project: Project, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = project.root / "model.py"
     model.write_text(model.read_text() + COUNTER)

@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
+
+from threatgraph.model.cache import tree_digest
 
 FORMAT = 1
 MAX_BYTES = 64 << 20  # an entry larger than this is neither written nor read
@@ -51,7 +52,7 @@ def key(config: Any, args: Any, use_evidence: bool) -> tuple[str, str] | None:
     parts = {
         "format": FORMAT,
         "python": [sys.version, sys.executable],
-        "code": tree_digest(Path(__file__).resolve().parent),
+        "code": cache.code_digest(),
         "installed": installed(),
         "args": sorted((k, repr(v)) for k, v in vars(args).items() if k != "func"),
         "config": repr(config),
@@ -148,37 +149,6 @@ def _read(reads: Any, started: int) -> dict[str, list[list[str]]] | None:
 
 
 # --- what the key is made of ----------------------------------------------------------------
-
-def tree_digest(top: Path) -> str:
-    """The names, kinds and contents of a file or of everything under a folder (links below
-    the top are recorded by target, never followed; special files by kind, never opened)."""
-    h = hashlib.sha256()
-    for rel, info, target in _walk(top):
-        h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + str(stat.S_IFMT(info.st_mode)).encode() + b"\0")
-        if stat.S_ISREG(info.st_mode):
-            with open(target, "rb") as fh:
-                h.update(hashlib.file_digest(fh, "sha256").digest())
-        elif stat.S_ISLNK(info.st_mode):
-            h.update(os.readlink(target).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
-
-def _walk(top: Path) -> Iterator[tuple[str, os.stat_result, str]]:
-    top = Path(os.path.realpath(top))  # a catalog folder that is a link: what it points to, as the loader reads it
-    try:
-        info = os.lstat(top)
-    except OSError:
-        yield "", os.stat_result((0,) * 10), str(top)  # absent: a kind of its own
-        return
-    yield "", info, str(top)
-    if not stat.S_ISDIR(info.st_mode):
-        return
-    for here, dirs, names in os.walk(top, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted([*names, *(d for d in dirs)]):
-            full = os.path.join(here, name)
-            yield os.path.relpath(full, top), os.lstat(full), full
-
 
 def installed() -> list[str]:
     """Every installed distribution with its version, by the names of the `.dist-info` folders

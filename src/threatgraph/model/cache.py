@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -33,7 +34,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
+_PACKAGE = Path(__file__).resolve().parents[1]  # threatgraph itself
+# The folder threatgraph is imported from. Installed, it is site-packages (part of the
+# installation); in an editable checkout it is the checkout's `src`, which Python lists when a
+# model imports threatgraph.declare: that listing is recorded (and checked) like a project's.
+IMPORT_FOLDER = str(_PACKAGE.parent)
 MAX_BYTES = 1 << 30  # an entry larger than this is not read
 # the entries this process read or wrote, in order, with the digest of the very bytes it read or
 # wrote (threatgraph.verdict_cache pins a verdict to the snapshot it was computed from)
@@ -131,10 +137,12 @@ def manifest(reads: Reads, root: Path, model_file: Path | None, started: int) ->
     files: dict[str, str] = {}
     folders: dict[str, str] = {}
 
-    def inside(raw: str) -> str | None:
+    def inside(raw: str, listing: bool = False) -> str | None:
         real = os.path.realpath(raw if os.path.isabs(raw) else os.path.join(base, raw))
         if real.startswith(installed) or real in (os.devnull,):
             return None
+        if listing and real == IMPORT_FOLDER:
+            return os.path.relpath(real, base)
         if real != base and not real.startswith(base + os.sep):
             raise Uncacheable(f"the model read {raw}, outside its project")
         return os.path.relpath(real, base)
@@ -149,7 +157,7 @@ def manifest(reads: Reads, root: Path, model_file: Path | None, started: int) ->
                 raise Uncacheable(f"{rel} changed while the model ran")
             files[rel] = file_digest(Path(base, rel))
     for raw in sorted(reads.folders):
-        rel = inside(raw)
+        rel = inside(raw, listing=True)
         if rel is not None and os.path.isdir(os.path.join(base, rel)):
             if racy(os.path.join(base, rel), started):
                 raise Uncacheable(f"{rel} changed while the model ran")
@@ -163,10 +171,12 @@ def _unchanged(entry: Mapping[str, Any], root: Path) -> bool:
 
 def unchanged(entry: Mapping[str, Any], base: str | None = None) -> bool:
     """Whether every file in `entry["files"]` and folder in `entry["folders"]` still has its
-    digest: paths relative to `base` and never outside it, or absolute when `base` is None."""
+    digest: paths relative to `base` and never outside it (but for the listing of the folder
+    threatgraph is imported from), or absolute when `base` is None."""
     for (rel, digest), check in [*((f, file_digest) for f in entry["files"]), *((d, listing_digest) for d in entry["folders"])]:
         path = Path(os.path.realpath(rel if base is None else os.path.join(base, rel)))
-        if base is not None and not (str(path) == base or str(path).startswith(base + os.sep)):
+        if base is not None and not (str(path) == base or str(path).startswith(base + os.sep)
+                                     or (check is listing_digest and str(path) == IMPORT_FOLDER)):
             return False
         try:
             if check(path) != digest:
@@ -196,27 +206,55 @@ def folder() -> Path:
 
 
 def versions() -> dict[str, str]:
-    """What an entry is never trusted across: this format, threatgraph's snapshot code (its
-    content, so an edited checkout counts too), pytm's version, Python's."""
+    """What an entry is never trusted across: this format, threatgraph's code (all of it, by
+    content: the model runs `threatgraph.declare`, and an edited checkout counts too), pytm's
+    version, Python's."""
     from importlib import metadata
 
     try:
         pytm = metadata.version("pytm")
     except metadata.PackageNotFoundError:
         pytm = "none"
-    return {"format": str(FORMAT), "snapshot_code": _snapshot_code(), "pytm": pytm,
+    return {"format": str(FORMAT), "threatgraph_code": code_digest(), "pytm": pytm,
             "python": sys.version.split()[0] + "-" + sys.implementation.cache_tag}
 
 
 @functools.cache
-def _snapshot_code() -> str:
-    """Hashed once per process: the code this process runs was read when it started, so an
-    edit made later is not what it runs."""
-    code = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for p in sorted(here.glob("*.py")):
-        code.update(p.name.encode() + b"\0" + p.read_bytes())
-    return code.hexdigest()
+def code_digest() -> str:
+    """threatgraph's own code, hashed once per process: the code this process runs was read
+    when it started, so an edit made later is not what it runs."""
+    return tree_digest(_PACKAGE)
+
+
+def tree_digest(top: Path) -> str:
+    """The names, kinds and contents of a file or of everything under a folder (links below
+    the top are recorded by target, never followed; special files by kind, never opened)."""
+    h = hashlib.sha256()
+    for rel, info, target in _walk(top):
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + str(stat.S_IFMT(info.st_mode)).encode() + b"\0")
+        if stat.S_ISREG(info.st_mode):
+            with open(target, "rb") as fh:
+                h.update(hashlib.file_digest(fh, "sha256").digest())
+        elif stat.S_ISLNK(info.st_mode):
+            h.update(os.readlink(target).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _walk(top: Path) -> Iterator[tuple[str, os.stat_result, str]]:
+    top = Path(os.path.realpath(top))  # a catalog folder that is a link: what it points to, as the loader reads it
+    try:
+        info = os.lstat(top)
+    except OSError:
+        yield "", os.stat_result((0,) * 10), str(top)  # absent: a kind of its own
+        return
+    yield "", info, str(top)
+    if not stat.S_ISDIR(info.st_mode):
+        return
+    for here, dirs, names in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted([*names, *(d for d in dirs)]):
+            full = os.path.join(here, name)
+            yield os.path.relpath(full, top), os.lstat(full), full
 
 
 def entry_path(spec: str, root: Path, facts: bool, found: Mapping[str, str]) -> Path:
