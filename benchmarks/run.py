@@ -120,6 +120,8 @@ def main() -> None:
         results = json.loads((args.out / "latest.json").read_text())
         results["targets"].update(targets.measure(quick=False, baseline=args.baseline, only=set(args.remeasure)))
         results["targets"]["remeasured"] = sorted(set(results["targets"].get("remeasured", [])) | set(args.remeasure))
+        m = machine()  # a later run may be on another machine: its targets say which
+        results["targets"]["remeasured_on"] = f"{m['cpu']} ({m['cores']} cores), Python {m['python']}"
         (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
         (args.out / "latest.md").write_text(render(results))
         print(render(results))

@@ -396,5 +396,6 @@ def render(t: dict) -> str:
             "Full run: medians of 3 rounds (side by side in one process for the identical-work ratio; interleaved "
             "fresh processes for the others), [lowest–highest].")
     if t.get("remeasured"):
-        head += " Measured again in a later run of `run.py --remeasure`: " + ", ".join(t["remeasured"]) + "."
+        head += " Measured again in a later run of `run.py --remeasure`: " + ", ".join(t["remeasured"])
+        head += (f", on {t['remeasured_on']}; the rest on the machine above." if t.get("remeasured_on") else ".")
     return head + "\n\n" + "\n".join(rows) + "\n"
