@@ -252,15 +252,24 @@ def cold_check(rounds: int, tmp: Path, baseline: str) -> dict:
             "changed_ratio": statistics.median(changed) / imp, "baseline_ratio": statistics.median(baseline_runs) / imp}
 
 
+# Started from a fresh, small interpreter: Linux carries a process's peak resident memory over
+# fork and exec, so a check forked from this process (which has just generated a 30 MB model
+# file and compiled it) would report this process's memory as its own peak.
+_LAUNCH = ("import json, os, subprocess, sys, time\n"
+           "t = time.perf_counter()\n"
+           "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+           "_, status, usage = os.wait4(p.pid, 0)\n"
+           "print(json.dumps([time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss]))\n")
+
+
 def _peak(args: list[str], cwd: Path, **env: str) -> tuple[float, float]:
     """Seconds and peak resident memory (MB) of one child process (its own model child included)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, env=_env(THREATGRAPH_NO_CACHE="1", **env), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: the policy failed, the check ran
+    out = subprocess.run([sys.executable, "-c", _LAUNCH, *args], cwd=cwd, env=_env(THREATGRAPH_NO_CACHE="1", **env),
+                         capture_output=True, text=True, check=True)
+    secs, code, maxrss = json.loads(out.stdout)
+    if code not in (0, 1):  # 1: the policy failed, the check ran
         raise SystemExit(f"{args} failed in {cwd}")
-    return time.perf_counter() - t, usage.ru_maxrss / 1024
+    return secs, maxrss / 1024
 
 
 def scale(sizes: list[int], tmp: Path) -> dict:
@@ -268,14 +277,12 @@ def scale(sizes: list[int], tmp: Path) -> dict:
     the model file (a generated 100,000-element file is 30 MB of source, and CPython's compiler
     peaks at several GB on it), then with the bytecode Python writes on that first import, as
     every later check finds it. The target is judged on the second."""
-    import compileall
-
     out = {}
     check = [sys.executable, "-m", "threatgraph", "check", "--no-evidence"]
     for n in sizes:
         root = generate(n, tmp / f"scale-{n}")
         first_secs, first_mb = _peak(check, root, PYTHONDONTWRITEBYTECODE="1")
-        compileall.compile_dir(str(root), quiet=1)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(root)], check=True)  # in its own process (see _LAUNCH)
         secs, mb = _peak(check, root)
         out[str(n)] = {"seconds": secs, "peak_mb": mb, "kb_per_element": mb * 1024 / n, "first_seconds": first_secs,
                        "first_peak_mb": first_mb, "first_kb_per_element": first_mb * 1024 / n}
