@@ -19,6 +19,15 @@ STAGES = ("tg_load", "tg_catalog", "tg_mapping", "tg_coverage", "tg_evidence", "
 
 
 def _peak_mb() -> float:
+    """This process's own peak resident memory. Linux's ru_maxrss carries over fork and exec
+    (it would report run.py's memory for a small stage); VmHWM belongs to this program's own
+    memory map, made new at exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
