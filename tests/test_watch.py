@@ -74,6 +74,34 @@ def test_watch_prints_only_what_an_edit_changed(project):
     assert code == 0  # the last run's verdict: the policy passes
 
 
+def test_ctrl_c_while_a_verdict_prints_exits_with_that_verdict(project):
+    """Ctrl-C lands the moment a user has read the new verdict, while it is still printing:
+    the watch must end with that verdict's code, not the broken run's before it (it exited
+    2 about one run in five under load when the state was updated after printing)."""
+    from threatgraph.errors import InputError, Problem
+    from threatgraph.watch import Watcher
+
+    good = pipeline.check(load_config(project.root), use_evidence=False)
+    runs = iter([InputError([Problem("mitigations/main.yaml", 1, 1, "broken")]), good])
+
+    def run():
+        outcome = next(runs)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def say(line: str) -> None:
+        if line == "inputs valid again":
+            raise KeyboardInterrupt  # Ctrl-C as the first line of the new verdict prints
+
+    w = Watcher(run, say, lambda a: None, last=good)
+    w.once(["mitigations/main.yaml"])
+    assert w.broken
+    with pytest.raises(KeyboardInterrupt):
+        w.once(["mitigations/main.yaml"])
+    assert not w.broken and w.last is good
+
+
 def test_verdict_lines_name_each_change_once(project):
     before = pipeline.check(load_config(project.root), use_evidence=False)
     project.write("threats/extra.yaml", """

@@ -112,18 +112,20 @@ class Watcher:
             self.broken = True
             return None
         warnings = {w.format() for w in a.warnings}
-        for w in sorted(warnings - self.warned):
+        new_warnings = sorted(warnings - self.warned)
+        previous, was_broken = self.last, self.broken
+        # The new verdict stands before it is shown: Ctrl-C while it prints (the moment a user
+        # has read it) must exit with its code, not the last run's.
+        self.last, self.broken, self.warned = a, False, frozenset(warnings)
+        for w in new_warnings:
             self.say(w)
-        self.warned = frozenset(warnings)
-        if self.last is None:
+        if previous is None:
             self.first(a)
         else:
-            lines = verdict_lines(self.last, a)
-            if self.broken:
+            if was_broken:
                 self.say("inputs valid again")
-            for line in lines or ["no change in the verdict"]:
+            for line in verdict_lines(previous, a) or ["no change in the verdict"]:
                 self.say(line)
-        self.last, self.broken = a, False
         return a
 
 
