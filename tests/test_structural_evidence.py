@@ -80,3 +80,49 @@ def test_bad_rules_and_queries_are_located_catalog_errors(project, run, item, sa
                   "  - {id: M-NET, title: n, status: planned}\n")
     r = run("check", cwd=project.root)
     assert r.code == 2 and "mitigations/main.yaml:6" in r.err and says in r.err
+
+
+def test_a_not_that_reuses_a_captured_metavariable_is_warned_about(tmp_path) -> None:
+    """`not` with $$$A captured beside it excludes only the same text: here it passes with the
+    call it was written to forbid present. The validator warns (the item still loads); with
+    $$$ inside the `not` the rule does what it says, and nothing is warned."""
+    from threatgraph.evidence.base import FAIL, PASS, Runner
+    from threatgraph.evidence.registry import KINDS
+    from threatgraph.evidence.source import DirSource
+    from threatgraph.evidence.spec import validate_item
+    from threatgraph.safeyaml import parse_yaml
+
+    (tmp_path / "m.py").write_text("def f():\n    start(1)\n    forbidden(2)\n")
+
+    def item(inner: str) -> dict:
+        return {"kind": "ast_grep", "path": "m.py", "proves": "f starts and never calls forbidden",
+                "rule": {"kind": "function_definition",
+                         "all": [{"has": {"pattern": "start($$$A)", "stopBy": "end"}},
+                                 {"not": {"has": {"pattern": f"forbidden({inner})", "stopBy": "end"}}}]}}
+
+    doc = parse_yaml("x: 1\n", "mitigations/m.yaml")
+    runner = Runner(DirSource(tmp_path), KINDS)
+    reused, fresh = item("$$$A"), item("$$$")
+    warned = validate_item(reused, doc, ())
+    assert [p.severity for p in warned] == ["warning"] and "$A inside this `not`" in warned[0].message
+    assert runner.run(reused).result == PASS  # the false green the warning is about
+    assert validate_item(fresh, doc, ()) == [] and runner.run(fresh).result == FAIL
+
+
+def test_the_warning_reaches_the_check_without_failing_it(project, run) -> None:
+    from .conftest import MITIGATIONS
+
+    project.write("mitigations/main.yaml", MITIGATIONS.replace('''        pattern: "^ssl on$"
+''', '''        pattern: "^ssl on$"
+      - kind: ast_grep
+        proves: the handler never calls forbidden
+        path: src/app.py
+        rule:
+          kind: function_definition
+          all:
+          - has: {pattern: 'start($$$ARGS)', stopBy: end}
+          - not: {has: {pattern: 'forbidden($$$ARGS)', stopBy: end}}
+'''))
+    r = run("check", "--no-evidence", cwd=project.root)
+    assert r.code == 0, r.err
+    assert "mitigations/main.yaml:" in r.err and "warning" in r.err and "$ARGS inside this `not`" in r.err

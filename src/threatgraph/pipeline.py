@@ -76,14 +76,17 @@ def load_inputs(config: Config, loaded: LoadedModel | None = None,
     if not got:
         begin(config.model, config.root, config.model_timeout, facts=needs_facts(config, packs), cache=config.model_cache)
 
+    model_warnings: list[Problem] = []
+
     def model() -> Model:
         """The model, once loaded (the catalogs are read while it runs); its own errors first."""
         if not got:
             got.append(load_model(config.model, config.root, config.model_timeout,
                                   facts=needs_facts(config, packs), cache=config.model_cache))
         problems = as_built.validate(got[0].model)
-        if problems:
+        if any(p.severity == "error" for p in problems):
             raise InputError(problems)
+        model_warnings[:] = problems
         return got[0].model
 
     try:
@@ -91,7 +94,7 @@ def load_inputs(config: Config, loaded: LoadedModel | None = None,
     except BaseException:
         abandon()  # a model still running for a check that has already failed
         raise
-    return Loaded(got[0].model, catalog, got[0].warnings + catalog.warnings + pack_warnings)
+    return Loaded(got[0].model, catalog, got[0].warnings + tuple(model_warnings) + catalog.warnings + pack_warnings)
 
 
 def needs_facts(config: Config, packs: list[Pack]) -> bool:

@@ -358,7 +358,8 @@ class _Loading:
             self.against_model(functools.partial(_check_applies_to, raw["applies_to"], doc, (key, i)))
         if key == "mitigations" and self.evidence_validator is not None and isinstance(raw.get("evidence"), list):
             for k, item in enumerate(raw["evidence"]):
-                self.problems += self.evidence_validator(item, doc, (key, i, "evidence", k))
+                for p in self.evidence_validator(item, doc, (key, i, "evidence", k)):
+                    (self.warnings if p.severity == "warning" else self.problems).append(p)
 
     # -- pass 2: cross-references -----------------------------------------------------------
     def declared(self, label: str, ident: str) -> bool:

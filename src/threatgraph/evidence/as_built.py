@@ -28,7 +28,8 @@ def owners(model: Model) -> dict[str, tuple[Mapping[str, Any], ...]]:
 
 
 def validate(model: Model) -> list[Problem]:
-    """Problems in the model's evidence items, each at the line that declares its object."""
+    """Problems in the model's evidence items (errors and warnings), each at the line that
+    declares its object."""
     problems: list[Problem] = []
     for ident, items in owners(model).items():
         target = model.target(ident)
@@ -36,7 +37,8 @@ def validate(model: Model) -> list[Problem]:
         doc = YamlDocument(loc.file if loc else model.file, list(items), {(): (loc.line if loc else 1, 1)})
         for k, item in enumerate(items):
             for p in validate_item(item, doc, (k,)):
-                problems.append(Problem(p.file, p.line, p.col, f"{ident}: evidence item {k + 1}: {p.message}", p.hint))
+                problems.append(Problem(p.file, p.line, p.col, f"{ident}: evidence item {k + 1}: {p.message}", p.hint,
+                                        p.severity))
     return problems
 
 

@@ -9,6 +9,8 @@ are Rust regexes (no backtracking). The language comes from `language` or the fi
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any
 
 from threatgraph.evidence.base import (
@@ -75,6 +77,55 @@ def _static(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
     return []
 
 
+_METAVARIABLE = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")  # $NAME or $$$NAME; $_ and $$$ capture nothing
+
+
+def _names(value: Any) -> Counter[str]:
+    """How often each capturing metavariable occurs in a rule's strings."""
+    found: Counter[str] = Counter()
+    if isinstance(value, str):
+        found.update(_METAVARIABLE.findall(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            found += _names(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += _names(v)
+    return found
+
+
+def _nots(value: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every `not` clause in a rule, with its path."""
+    out: list[tuple[tuple[Any, ...], Any]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, sub in items:
+        if key == "not" and isinstance(value, dict):
+            out.append((path + (key,), sub))
+        out += _nots(sub, path + (key,))
+    return out
+
+
+def _warnings(item: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    """A `not` that reuses a metavariable captured outside it matches only the very text
+    captured there, so it excludes that text alone: `not: {has: {pattern: 'f($$$A)'}}` beside
+    `has: {pattern: 'g($$$A)'}` lets any call of f with other arguments through. Seen on this
+    project's own evidence: the rule passed with the call it was written to forbid present."""
+    rule = item.get("rule")
+    if not isinstance(rule, dict):
+        return []
+    everywhere = _names(rule)
+    out = []
+    for path, clause in _nots(rule, ("rule",)):
+        inside = _names(clause)
+        shared = sorted(name for name, n in inside.items() if everywhere[name] > n)
+        if shared:
+            shown = ", ".join(f"${name}" for name in shared)
+            out.append((path, f"{shown} inside this `not` is also captured outside it: the `not` then excludes only "
+                              "code with that very same text, and passes on anything else",
+                        "to exclude any such code, use $$$ (or a name used nowhere else) inside the `not`"))
+    return out
+
+
 def run(item: dict[str, Any], source: SourceTree, runner: Runner) -> EvidenceResult:
     from ast_grep_py import SgRoot
 
@@ -131,5 +182,6 @@ KIND = EvidenceKind(
               "exclude": {"type": "array", "items": {"type": "string"}, "description": "globs of files to leave out"}},
     run=run,
     static_check=_static,
+    static_warnings=_warnings,
     exactly_one_of=("pattern", "rule"),
 )

@@ -53,6 +53,8 @@ class EvidenceKind:
     optional: dict[str, dict[str, Any]]
     run: Check
     static_check: StaticCheck = field(default=lambda item: [])
+    # what parses but probably does not say what its author meant (warnings, never memoised)
+    static_warnings: StaticCheck = field(default=lambda item: [])
     exactly_one_of: tuple[str, ...] = ()
 
 

@@ -84,6 +84,9 @@ def validate_item(item: Any, doc: YamlDocument, path: tuple[Any, ...], nested: b
                 problems += validate_item(sub, doc, path + (key, i), nested=True)
     for sub_path, message, hint in static_memo.checked(kind, item):  # each check guards the types it reads
         problems.append(doc.problem(path + sub_path, message, hint))
+    if not problems:
+        for sub_path, message, hint in kind.static_warnings(item):
+            problems.append(doc.problem(path + sub_path, message, hint, severity="warning"))
     return problems
 
 
