@@ -7,7 +7,6 @@ its own processes) run under identical settings.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
@@ -51,5 +50,7 @@ def can_fork_helpers() -> bool:
     """Whether work may go to processes forked from this one: `fork` exists, a second core is
     there to run them, and no other thread is running (a fork copies none of them, and a lock
     one of them held would stay held in the copy: `mkdocs serve` runs threads)."""
+    import multiprocessing  # here: every command imports this module, few fork (7 ms)
+
     return ((os.cpu_count() or 1) > 1 and threading.active_count() == 1
             and "fork" in multiprocessing.get_all_start_methods())
