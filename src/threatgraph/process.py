@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # A threatgraph command is a short-lived process that builds one large, mostly acyclic object
 # graph (pytm's objects, then the frozen model and its indexes) and keeps it to the end. With
@@ -50,7 +55,19 @@ def can_fork_helpers() -> bool:
     """Whether work may go to processes forked from this one: `fork` exists, a second core is
     there to run them, and no other thread is running (a fork copies none of them, and a lock
     one of them held would stay held in the copy: `mkdocs serve` runs threads)."""
-    import multiprocessing  # here: every command imports this module, few fork (7 ms)
+    import multiprocessing  # here, not at the top: every command imports this module, few fork (7 ms)
 
     return ((os.cpu_count() or 1) > 1 and threading.active_count() == 1
             and "fork" in multiprocessing.get_all_start_methods())
+
+
+def fork_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of processes forked from this one (they inherit its memory: nothing is pickled
+    to start them), with this process's buffered output flushed first so that no worker
+    writes it again. Ask `can_fork_helpers` before."""
+    import multiprocessing  # here, not at the top: every command imports this module
+    from concurrent.futures import ProcessPoolExecutor
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))

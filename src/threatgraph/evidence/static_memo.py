@@ -64,10 +64,7 @@ def _path() -> Path | None:
 
     if not cache.enabled(None):
         return None
-    code = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for p in sorted(here.glob("*.py")):  # the checks' own code, an edited checkout included
-        code.update(p.name.encode() + b"\0" + p.read_bytes())
+    code = hashlib.sha256(cache.code_digest().encode())  # threatgraph's code, an edited checkout included
     for name in LIBRARIES:  # each parser's installed copy, without importing it
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec is not None else None

@@ -58,9 +58,10 @@ def _draw(dot_source: str, chosen: str) -> str:
 
 
 def undrawn(dot_sources: list[str], renderer: str = "auto") -> int:
-    """How many of these diagrams the drawing cache does not hold (all, when it is off)."""
+    """How many of these diagrams the drawing cache does not hold (all, when it is off); by
+    the entries' presence, without reading them (drawing reads each once)."""
     chosen = pick(renderer)
-    return sum(1 for source in dot_sources if _cached(source, chosen) is None)
+    return sum(1 for source in dot_sources if not ((path := _entry(source, chosen)) and path.is_file()))
 
 
 def prepare(renderer: str = "auto") -> None:

@@ -15,12 +15,9 @@ the pages are written here in one pass.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
-from threatgraph.process import can_fork_helpers
+from threatgraph.process import can_fork_helpers, fork_pool
 from threatgraph.site.pages import SiteWriter
 
 # The jobs the helper takes: each grows with the model and none reads the analyses computed on
@@ -48,10 +45,8 @@ def generate(writer: SiteWriter, split: bool | None = None) -> dict[str, str]:
         return _in_order(jobs, _run(jobs))
     global _writer
     _writer = writer
-    sys.stdout.flush()  # the helper must not write this process's buffered output again
-    sys.stderr.flush()
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with fork_pool(1) as pool:
             helped = pool.submit(_helper, HELPER_JOBS)
             done = _run([(name, job) for name, job in jobs if name not in HELPER_JOBS])
             theirs, fragments, dots = helped.result()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,15 +109,9 @@ class Diagrams:
         except svg.RenderError:  # no such renderer: each job reports it
             to_draw = 0
         if process.can_fork_helpers() and (len(jobs) > PARALLEL_OVER or to_draw >= DRAW_PARALLEL_OVER):
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             if to_draw:
                 svg.prepare(self.renderer)  # compiled here once; the forked workers share it
-            sys.stdout.flush()
-            sys.stderr.flush()
-            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
+            with process.fork_pool(min(4, os.cpu_count() or 1)) as pool:
                 results = list(pool.map(_render, jobs, chunksize=4 if to_draw else 16))
         else:
             results = [_render(job) for job in jobs]
