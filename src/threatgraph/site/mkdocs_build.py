@@ -61,12 +61,9 @@ def workers() -> int:
         cores = os.cpu_count() or 1
     if cores < 2:
         return 1
-    from importlib import metadata
+    from threatgraph import installed
 
-    try:
-        mkdocs, material = metadata.version("mkdocs"), metadata.version("mkdocs-material")
-    except metadata.PackageNotFoundError:
-        return 1
+    mkdocs, material = installed.version("mkdocs") or "", installed.version("mkdocs-material") or ""
     return 2 if mkdocs.startswith("1.6.") and material.startswith("9.") else 1
 
 
