@@ -89,6 +89,43 @@ for side in ((ours, theirs) if order == "ours-first" else (theirs, ours)):
 print(json.dumps(out))
 '''
 
+# What each side does, counted once per size outside the timed rounds (counting slows both):
+# pytm's applicability tests (each threat's `apply` on each in-scope object) and the conditions
+# it evaluates one object at a time (each `eval` asks Threat._build_eval_globals for its
+# globals); threatgraph's condition nodes, each evaluated once over a column of every object.
+WORK_COUNT = r"""
+import json, runpy, sys
+from pathlib import Path
+from threatgraph import columnar, pipeline, process
+process.configure()
+from threatgraph.config import load_config
+root = Path(sys.argv[1])
+made = []
+_init = columnar.ColumnarConditions.__init__
+def init(self, *a, **k):
+    _init(self, *a, **k)
+    made.append(self)
+columnar.ColumnarConditions.__init__ = init
+pipeline.check(load_config(root), use_evidence=False)
+nodes = sum(len(c._results) for c in made)
+ns = runpy.run_path(str(root / "tm.py"))
+from pytm import TM
+from pytm.threat import Threat
+tm = next(v for v in ns.values() if isinstance(v, TM))
+calls = {"tests": 0, "conditions": 0}
+_apply, _globals = Threat.apply, Threat.__dict__["_build_eval_globals"].__func__
+def apply(self, target):
+    calls["tests"] += 1
+    return _apply(self, target)
+def globals_(cls):
+    calls["conditions"] += 1
+    return _globals(cls)
+type.__setattr__(Threat, "apply", apply)
+type.__setattr__(Threat, "_build_eval_globals", classmethod(globals_))
+tm.resolve()
+print(json.dumps({"pytm_tests": calls["tests"], "pytm_conditions": calls["conditions"], "threatgraph_nodes": nodes}))
+"""
+
 PYTM_PROCESS = r'''
 import runpy, sys
 ns = runpy.run_path(sys.argv[1])
@@ -143,6 +180,9 @@ def identical_work(sizes: list[int], rounds: int, tmp: Path) -> dict:
                 raise SystemExit(f"identical work at {n}: the result sets differ, nothing is reported")
             inner.append(doc)
         ratios = [d["pytm"] / d["threatgraph"] for d in inner]
+        counted = subprocess.run([sys.executable, "-c", WORK_COUNT, str(root)], capture_output=True, text=True,
+                                 check=True, env=_env())
+        work = json.loads(counted.stdout.strip().splitlines()[-1])
         ours_cold, theirs_cold, floor = [], [], []
         shutil.rmtree(root / "__pycache__", ignore_errors=True)
         compiled = {"PYTHONDONTWRITEBYTECODE": "1"}  # the model file compiled by all, as `python tm.py` does
@@ -156,10 +196,11 @@ def identical_work(sizes: list[int], rounds: int, tmp: Path) -> dict:
                        "pytm": _spread([d["pytm"] for d in inner]), "threatgraph": _spread([d["threatgraph"] for d in inner]),
                        "ratio": _spread(ratios), "pytm_process": _spread(theirs_cold),
                        "threatgraph_process": _spread(ours_cold), "process_ratio": _spread(cold),
-                       "shared_floor": _spread(floor)}
+                       "shared_floor": _spread(floor), **work}
         print(f"  identical work {n:>6}: resolve {out[str(n)]['pytm']['median']:.3f} s, check "
               f"{out[str(n)]['threatgraph']['median']:.3f} s, {statistics.median(ratios):.1f}x; processes "
-              f"{statistics.median(cold):.1f}x", flush=True)
+              f"{statistics.median(cold):.1f}x; pytm evaluated {work['pytm_conditions']:,} conditions, threatgraph "
+              f"{work['threatgraph_nodes']:,} condition nodes", flush=True)
     return out
 
 
@@ -340,12 +381,23 @@ def _s(e: dict, digits: int = 3) -> str:
     return f"{e['median']:.{digits}f} s [{e['min']:.{digits}f}–{e['max']:.{digits}f}]"
 
 
+def _work(e: dict) -> str:
+    """What each side of the identical-work ratio does, in counts (older results lack them)."""
+    threats = f"pytm's library, {e['pytm_threats']} threats" if e.get("pytm_threats") else "pytm's library"
+    if "pytm_tests" not in e:
+        return (f"{threats}; {e['results']:,} findings both sides; pytm evaluates every condition of its library on "
+                f"every object, threatgraph the same library compiled to a pack")
+    return (f"{threats}, {e['results']:,} findings both sides; pytm tests every threat on every in-scope object "
+            f"({e['pytm_tests']:,} tests) and evaluates {e['pytm_conditions']:,} conditions one object at a time; "
+            f"threatgraph runs the same library compiled to a pack: {e['threatgraph_nodes']:,} condition nodes, each "
+            f"evaluated once for the whole model, column by column")
+
+
 def render(t: dict) -> str:
     rows = ["| target | measured | goal | |", "| --- | --- | --- | --- |"]
     for n, e in t["identical"].items():
         r = e["ratio"]
-        rows.append(f"| 1. identical work, {int(n):,} elements ({e['results']:,} findings both sides; pytm evaluates "
-                    f"every condition of its library on every object, threatgraph the same library compiled to a pack): "
+        rows.append(f"| 1. identical work, {int(n):,} elements ({_work(e)}): "
                     f"pytm `resolve()` {_s(e['pytm'])} / threatgraph whole check from the constructed model "
                     f"{_s(e['threatgraph'])} | {r['median']:.1f}x [{r['min']:.1f}–{r['max']:.1f}] | ≥ 10x | "
                     f"{_mark(r['median'] >= 10)} |")
