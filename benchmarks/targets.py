@@ -383,10 +383,10 @@ def _s(e: dict, digits: int = 3) -> str:
 
 def _work(e: dict) -> str:
     """What each side of the identical-work ratio does, in counts (older results lack them)."""
-    threats = f"pytm's library, {e['pytm_threats']} threats" if e.get("pytm_threats") else "pytm's library"
     if "pytm_tests" not in e:
-        return (f"{threats}; {e['results']:,} findings both sides; pytm evaluates every condition of its library on "
-                f"every object, threatgraph the same library compiled to a pack")
+        return (f"{e['results']:,} findings both sides; pytm evaluates every condition of its library on every "
+                f"object, threatgraph the same library compiled to a pack")
+    threats = f"pytm's library, {e['pytm_threats']} threats" if e.get("pytm_threats") else "pytm's library"
     return (f"{threats}, {e['results']:,} findings both sides; pytm tests every threat on every in-scope object "
             f"({e['pytm_tests']:,} tests) and evaluates {e['pytm_conditions']:,} conditions one object at a time; "
             f"threatgraph runs the same library compiled to a pack: {e['threatgraph_nodes']:,} condition nodes, each "
