@@ -217,6 +217,14 @@ def _baseline_src(rev: str, tmp: Path) -> Path:
     return dest / "src"
 
 
+def _written(out: Path) -> dict[str, int]:
+    """What one build wrote: its files, the site's pages and the SVG diagrams, and their bytes."""
+    files = [p for p in out.rglob("*") if p.is_file()]
+    return {"files": len(files), "pages": sum(1 for p in files if p.suffix == ".html" and "site" in p.relative_to(out).parts),
+            "diagrams": sum(1 for p in files if p.suffix == ".svg" and p.parent == out / "diagrams"),
+            "bytes": sum(p.stat().st_size for p in files)}
+
+
 def builds(sizes: list[int], rounds: int, tmp: Path, baseline: str) -> dict:
     """Each project built by the baseline revision, by this one with its caches warm (the model
     snapshot, wasmtime's compiled Graphviz: a developer's repeated build), and by this one with
@@ -227,17 +235,24 @@ def builds(sizes: list[int], rounds: int, tmp: Path, baseline: str) -> dict:
             "warm": _env(THREATGRAPH_CACHE_DIR=str(tmp / "build-cache")), "cold": _env(THREATGRAPH_NO_CACHE="1")}
     out = {}
     for name, root in projects.items():
-        def build(which: str, name: str = name, root: Path = root) -> float:
+        written: dict[str, dict[str, int]] = {}
+
+        def build(which: str, name: str = name, root: Path = root, written: dict = written) -> float:
             target = tmp / f"out-{name}-{which}"
             shutil.rmtree(target, ignore_errors=True)
-            return _time([sys.executable, "-m", "threatgraph", "build", "--no-evidence", "--out", str(target)], root,
+            secs = _time([sys.executable, "-m", "threatgraph", "build", "--no-evidence", "--out", str(target)], root,
                          envs[which])
+            written[which] = _written(target)
+            return secs
         build("warm")  # fills the caches
         times: dict[str, list[float]] = {"old": [], "warm": [], "cold": []}
         for r in range(rounds):
             for which in (("old", "warm", "cold") if r % 2 == 0 else ("cold", "warm", "old")):
                 times[which].append(build(which))
+        if written["warm"] != written["cold"]:
+            raise SystemExit(f"build {name}: caches warm and off wrote different outputs, nothing is reported")
         out[name] = {"baseline": _spread(times["old"]), "new": _spread(times["warm"]), "cold": _spread(times["cold"]),
+                     "written": written["warm"], "baseline_written": written["old"],
                      "speedup": _spread([o / n for o, n in zip(times["old"], times["warm"], strict=True)]),
                      "cold_speedup": _spread([o / n for o, n in zip(times["old"], times["cold"], strict=True)])}
         print(f"  build {name:>9}: {out[name]['baseline']['median']:.2f} s -> {out[name]['new']['median']:.2f} s warm "
@@ -393,6 +408,17 @@ def _work(e: dict) -> str:
             f"evaluated once for the whole model, column by column")
 
 
+def _outputs(e: dict) -> str:
+    """What each side of a build ratio wrote (older results lack it)."""
+    if "written" not in e:
+        return ""
+
+    def said(w: dict) -> str:
+        return f"{w['files']:,} files, {w['bytes'] / 1e6:.1f} MB: {w['pages']:,} site pages, {w['diagrams']:,} SVG diagrams"
+
+    return f" (now {said(e['written'])}; the baseline {said(e['baseline_written'])})"
+
+
 def render(t: dict) -> str:
     rows = ["| target | measured | goal | |", "| --- | --- | --- | --- |"]
     for n, e in t["identical"].items():
@@ -414,7 +440,7 @@ def render(t: dict) -> str:
         label = "the firewall" if name == "firewall" else f"{int(name):,} generated elements"
         s = e["speedup"]
         c = e["cold_speedup"]
-        rows.append(f"| 2. build, {label}: baseline {t['baseline']} {_s(e['baseline'], 2)} → now, caches warm, "
+        rows.append(f"| 2. build, {label}{_outputs(e)}: baseline {t['baseline']} {_s(e['baseline'], 2)} → now, caches warm, "
                     f"{_s(e['new'], 2)} | {s['median']:.2f}x [{s['min']:.2f}–{s['max']:.2f}] | ≥ 2x | "
                     f"{_mark(s['median'] >= 2)} |")
         rows.append(f"| 2. build, {label}, every cache off (a first build; CI): {_s(e['cold'], 2)} | "
