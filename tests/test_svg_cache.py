@@ -95,3 +95,60 @@ def test_with_the_cache_off_a_pool_draws_what_this_process_draws(monkeypatch):
 def test_undrawn_counts_only_what_the_cache_lacks(cache_on):
     svg.render_svg(DOT, "wasm")
     assert svg.undrawn([DOT, DOT.replace("flow", "other")], "wasm") == 1
+
+
+_DRAW_WITH = r"""
+import hashlib, json, sys
+from threatgraph import pipeline
+from threatgraph.config import load_config
+from threatgraph.render import dot, svg
+a = pipeline.check(load_config(__import__("pathlib").Path(sys.argv[1])), use_evidence=False)
+sources = [dot.dfd(a), dot.summary(a)] + [dot.dfd(a, dot.threat_focus(a, t))
+                                          for t in sorted(a.catalog.threats)[:6]]
+compiler = svg._install_backend(cached=False, winch=sys.argv[2] == "winch") if sys.argv[2] != "default" else "default"
+print(json.dumps([compiler, [hashlib.sha256(svg._draw(s, "wasm").encode()).hexdigest() for s in sources]]))
+"""
+
+
+def _drawn_with(compiler: str) -> tuple[str, list[str]]:
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {**os.environ, "THREATGRAPH_NO_CACHE": "1"}
+    r = subprocess.run([sys.executable, "-c", _DRAW_WITH, str(REPO), compiler], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    name, digests = json.loads(r.stdout.strip().splitlines()[-1])
+    return name, digests
+
+
+def test_both_compilers_draw_the_same_svg_byte_for_byte():
+    """A first build (caches off) may compile wasm Graphviz with Winch, a later one comes from
+    Cranelift's cached compile: the firewall's diagrams come out identical, so the choice never
+    shows in an output. Where Winch can be asked for, it really is the one installed."""
+    quick, digests = _drawn_with("winch")
+    default, expected = _drawn_with("default")
+    assert digests == expected and len(set(expected)) == len(expected) > 3
+    assert quick == ("winch" if svg._winch_possible() else None) and default == "default"
+
+
+def test_the_quick_compiler_only_for_light_uncached_drawing(monkeypatch):
+    installed = []
+    monkeypatch.setattr(svg, "_install_backend", lambda cached, winch: installed.append((cached, winch)))
+    light, heavy = ["digraph { a -> b }"] * 10, ["digraph { " + "a -> b; " * svg.LIGHT_EDGES + "}"]
+    for caches, sources, expected in ((False, light, [(False, True)]), (False, heavy, []), (False, None, []),
+                                      (True, light, [(True, False)]), (True, heavy, [(True, False)])):
+        installed.clear()
+        monkeypatch.setattr(svg, "_installed", False)
+        if caches:
+            monkeypatch.delenv("THREATGRAPH_NO_CACHE", raising=False)
+            monkeypatch.delenv("CI", raising=False)
+        else:
+            monkeypatch.setenv("THREATGRAPH_NO_CACHE", "1")
+        svg._compiled_once(sources)
+        assert installed == expected, (caches, sources and len(sources))
+    assert svg._light(["digraph { " + "a -> b; " * (svg.LIGHT_EDGES - 1) + "}"])
+    assert not svg._light(heavy)
