@@ -1,11 +1,16 @@
 """The drawing cache: an SVG drawn once per DOT text and Graphviz, the same output as a fresh
 drawing, never used where threatgraph's caches are off, and a bad entry is drawn again."""
 
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from threatgraph.render import svg
+
+from .conftest import REPO
 
 DOT = 'digraph g { a [label="A <b>"]; b; a -> b [label="flow"]; }'
 
@@ -111,12 +116,6 @@ print(json.dumps([compiler, [hashlib.sha256(svg._draw(s, "wasm").encode()).hexdi
 
 
 def _drawn_with(compiler: str) -> tuple[str, list[str]]:
-    import json
-    import subprocess
-    import sys
-
-    from .conftest import REPO
-
     env = {**os.environ, "THREATGRAPH_NO_CACHE": "1"}
     r = subprocess.run([sys.executable, "-c", _DRAW_WITH, str(REPO), compiler], capture_output=True, text=True,
                        env=env, timeout=300)

@@ -104,12 +104,13 @@ class Diagrams:
         self.pending.clear()
         jobs = [(name, src, self.renderer) for name, src in sorted(self.sources.items())]
         results: list[tuple[str, str | None, str]]
+        dots = [src for _name, src, _r in jobs]
         try:
-            to_draw = svg.undrawn([src for _name, src, _r in jobs], self.renderer)
+            to_draw = svg.undrawn(dots, self.renderer)
         except svg.RenderError:  # no such renderer: each job reports it
             to_draw = 0
         if to_draw:  # compiled here once, for what is to be drawn; forked workers share it
-            svg.prepare(self.renderer, [src for _name, src, _r in jobs])
+            svg.prepare(self.renderer, dots)
         if process.can_fork_helpers() and (len(jobs) > PARALLEL_OVER or to_draw >= DRAW_PARALLEL_OVER):
             with process.fork_pool(min(4, os.cpu_count() or 1)) as pool:
                 results = list(pool.map(_render, jobs, chunksize=4 if to_draw else 16))
