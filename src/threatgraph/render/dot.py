@@ -3,8 +3,8 @@ DFD shapes by element kind, flows labelled with protocol and port, attack edges 
 colour by coverage, and every node and edge linked to its page.
 
 Every text that reaches DOT goes through `_text`: backslashes doubled (so a name cannot end a
-quoted string or inject an escape), line breaks flattened, and the value marked `nohtml` so
-a name shaped like `<...>` is never read as an HTML label. Node names are generated (`n12`),
+quoted string or inject an escape), line breaks flattened; `dot_source` quotes it and never
+writes any value as an HTML label, so a name shaped like `<...>` stays text. Node names are generated (`n12`),
 never taken from the model.
 """
 
@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import graphviz
-
 from threatgraph.assess import Assessment
+from threatgraph.render.dot_source import DotGraph
 from threatgraph.render.escape import flat
 from threatgraph.render.pages import page
 from threatgraph.vocabulary import (
@@ -70,9 +69,8 @@ FADED = ("#f7f7f7", "#c8c8c8")
 HUB_FLOWS = 12  # an element with more flows than this is a hub: threat diagrams do not expand its neighbours
 
 
-def _text(value: object) -> graphviz.quoting.NoHtml:
-    s = flat(value).replace("\\", "\\\\")
-    return graphviz.nohtml(s)
+def _text(value: object) -> str:
+    return flat(value).replace("\\", "\\\\")
 
 
 def worst_status(a: Assessment) -> dict[str, str]:
@@ -135,6 +133,17 @@ class Context:
             self.flows_of[f.source].append(fid)
             if f.sink != f.source:
                 self.flows_of[f.sink].append(fid)
+        self._groups: dict[str, dict[str, str | None]] = {}
+
+    def groups(self, group: str) -> dict[str, str | None]:
+        """Each element's boundary for a summary diagram: its top-level one (`top`) or its
+        innermost; None outside every boundary. Built once: a large site draws dozens."""
+        found = self._groups.get(group)
+        if found is None:
+            at = -1 if group == "top" else 0
+            found = self._groups[group] = {e.id: (e.boundaries[at] if e.boundaries else None)
+                                           for e in self.a.model.elements.values()}
+        return found
 
 
 def neighbourhood(a: Assessment, node_ids: Iterable[str], ctx: Context | None = None) -> frozenset[str]:
@@ -172,13 +181,6 @@ def threat_focus(a: Assessment, tid: str, ctx: Context | None = None, whole_mode
 SUMMARY_EDGES = 120
 
 
-def _group_of(m: Any, e: str, group: str) -> str | None:
-    x = m.elements[e]
-    if not x.boundaries:
-        return None
-    return str(x.boundaries[-1] if group == "top" else x.boundaries[0])
-
-
 def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_EDGES,
             subset: Iterable[str] | None = None, group: str = "top", highlight: frozenset[str] = frozenset(),
             title: str = "") -> str:
@@ -188,20 +190,22 @@ def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_
     dense zone graph is unreadable and slow to lay out)."""
     m = a.model
     ctx = ctx or Context(a)
-    members = {e for e in subset if e in m.elements} if subset is not None else set(m.elements)
-    where = {e: _group_of(m, e, group) for e in members}
-    g = graphviz.Digraph("summary", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
-                                                  "bgcolor": "white", "nodesep": "0.3", "label": _text(title),
-                                                  "labelloc": "t"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled", "shape": "box3d"},
-                         edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+    groups = ctx.groups(group)
+    where = {e: groups[e] for e in subset if e in groups} if subset is not None else groups
+    g = DotGraph("summary", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
+                                        "bgcolor": "white", "nodesep": "0.3", "label": _text(title),
+                                        "labelloc": "t"},
+                 node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled", "shape": "box3d"},
+                 edge_attr={"fontname": "Helvetica", "fontsize": "8"})
     counts: dict[str | None, int] = defaultdict(int)
     worst: dict[str | None, str] = {}
     marked: set[str | None] = set()
+    status = ctx.status
     for e, b in where.items():
         counts[b] += 1
-        st = ctx.status.get(e, "none")
-        if b not in worst or _RANK.get(st, 9) < _RANK.get(worst[b], 9):
+        st = status.get(e, "none")
+        now = worst.get(b)
+        if now is None or _RANK.get(st, 9) < _RANK.get(now, 9):
             worst[b] = st
         if e in highlight:
             marked.add(b)
@@ -212,11 +216,17 @@ def summary(a: Assessment, ctx: Context | None = None, max_edges: int = SUMMARY_
         attrs = {"URL": f"{LINK}{ctx.href('boundary', b)}"} if b else {}
         g.node(n, label=_text(label), fillcolor=fill, color=line, penwidth="2.5" if b in marked else "1", **attrs)
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for e in sorted(members):
-        for fid in ctx.flows_of.get(e, ()):
-            f = m.flows[fid]
-            if f.source == e and f.sink in where:
-                edges[(names[where[f.source]], names[where[f.sink]])].append(fid)
+    flows = m.flows
+    # each flow once (the order of a group's flows is never shown): the flows of the diagram's
+    # elements, or every flow of the model where that is fewer to look at
+    flows_of = ctx.flows_of
+    if subset is None or sum(len(flows_of.get(e, ())) for e in where) > len(flows):
+        ends = ((fid, f.source, f.sink) for fid, f in flows.items())
+    else:
+        ends = ((fid, e, flows[fid].sink) for e in where for fid in flows_of.get(e, ()) if flows[fid].source == e)
+    for fid, tail, head in ends:
+        if tail in where and head in where:
+            edges[(names[where[tail]], names[where[head]])].append(fid)
     heaviest = sorted(edges.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:max_edges]
     for (u, v), fids in sorted(heaviest):
         st = min((ctx.status.get(fid, "none") for fid in fids), key=lambda x: _RANK.get(x, 9))
@@ -240,8 +250,9 @@ class _Dfd:
         self.m, self.focus, self.ctx = a.model, focus, ctx
         self.visible_nodes, self.shown_flows = self._select()
         self.collapsed = self._collapsed(collapse_over)
-        self.needed_cache: dict[str, bool] = {}
-        self.g = graphviz.Digraph(name, graph_attr={
+        # the boundaries drawn: those enclosing, at any depth, an element shown
+        self.drawn_boundaries = {b for e in self.visible_nodes for b in self.m.elements[e].boundaries}
+        self.g = DotGraph(name, graph_attr={
             "rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "compound": "true", "nodesep": "0.2",
             "ranksep": "0.4", "bgcolor": "white", "label": _text(focus.title), "labelloc": "t"},
             node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
@@ -281,7 +292,7 @@ class _Dfd:
             return FADED
         return PALETTE[self.ctx.status.get(ident, "none")]
 
-    def add_node(self, sub: graphviz.Digraph, ident: str) -> None:
+    def add_node(self, sub: DotGraph, ident: str) -> None:
         e, node_name = self.m.elements[ident], self.ctx.node_name
         fill, line = self.colours(ident)
         sub.node(node_name[ident], label=_text(e.name), shape=SHAPES.get(e.kind, "box"), fillcolor=fill,
@@ -290,15 +301,12 @@ class _Dfd:
                  id=f"node-{node_name[ident]}", fontcolor="#9a9a9a" if (fill, line) == FADED else "black")
 
     def needed(self, bid: str) -> bool:
-        if bid not in self.needed_cache:
-            self.needed_cache[bid] = any(e in self.visible_nodes for e in self.ctx.members.get(bid, [])) or \
-                any(self.needed(k) for k in self.ctx.kids.get(bid, []))
-        return self.needed_cache[bid]
+        return bid in self.drawn_boundaries
 
-    def add_cluster(self, parent: graphviz.Digraph, bid: str) -> None:
+    def add_cluster(self, parent: DotGraph, bid: str) -> None:
         b, node_name, focus = self.m.boundaries[bid], self.ctx.node_name, self.focus
         fill, line = self.colours(bid) if bid in self.ctx.status or focus.highlight else ("#ffffff", "#7f8c8d")
-        with parent.subgraph(name=f"cluster_{node_name[bid]}") as sub:
+        with parent.subgraph(f"cluster_{node_name[bid]}") as sub:
             sub.attr(label=_text(b.name), style="dashed,rounded", color=line,
                      penwidth="2.5" if bid in focus.highlight else "1.2", fontcolor="#34495e",
                      URL=f"{LINK}{self.ctx.href('boundary', bid)}", tooltip=_text(f"boundary: {bid}"),
@@ -359,7 +367,7 @@ class _Dfd:
         layout each rank spans the whole diagram: a star-shaped neighbourhood two ranks deep was
         stretched ten ranks wide and shrunk to fit. (One node holding an HTML table would be
         neater, but the embedded renderer has no HTML labels.)"""
-        with self.g.subgraph(name="cluster_legend") as leg:
+        with self.g.subgraph("cluster_legend") as leg:
             leg.attr(label="Legend", style="rounded", color="#bbbbbb", fontcolor="#555555", fontsize="8")
             leg.node("legend_b", label="- - -\u25c7 attack edge", shape="plaintext", fontsize="7", style="",
                      height="0.2")
