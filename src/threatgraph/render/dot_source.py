@@ -19,7 +19,7 @@ _ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))$")
 _KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
 # a quote, with the backslashes before it: an escaped quote (odd backslashes) is kept as one
 _QUOTE = re.compile(r'(?P<pairs>(?:\\{2})*)\\?(?P<quote>")')
-_QUOTED: dict[str, str] = {}  # keys and repeated values (colours, shapes, sizes): quoted once
+_QUOTED: dict[str, str] = {}  # short keys and values (colours, shapes, sizes, node names): quoted once
 
 
 def quote(text: str) -> str:
@@ -34,7 +34,7 @@ def quote(text: str) -> str:
         out = '"' + _QUOTE.sub(r"\g<pairs>\\\g<quote>", text) + '"'
     else:
         out = '"' + text.replace('"', '\\"') + '"'
-    if len(text) <= 40:
+    if len(text) <= 40 and len(_QUOTED) < 50_000:  # bounded, whatever the model
         _QUOTED[text] = out
     return out
 
