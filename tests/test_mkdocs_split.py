@@ -4,6 +4,8 @@ process's build, the pages really divided, a failure in either reported without 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from threatgraph import pipeline, site
 from threatgraph.config import load_config
 from threatgraph.errors import EnvironmentProblem
-from threatgraph.site.mkdocs_build import Mkdocs
+from threatgraph.site.mkdocs_build import Mkdocs, can_fork_helper
 from threatgraph.site.mkdocs_split import helper_pages
 
 from .conftest import REPO
@@ -28,9 +30,15 @@ def _sources(root: Path, src: Path) -> None:
     site.write_sources(a, src, site.site_folder(load_config(root)), "wasm")
 
 
-def _build(src: Path, out: Path, processes: int) -> dict | None:
+# the helper forked by the lead (Linux), or started as a process of its own (everywhere else)
+MODES = [pytest.param(True, id="forked", marks=pytest.mark.skipif(not can_fork_helper(), reason="Linux only")),
+         pytest.param(False, id="started")]
+
+
+def _build(src: Path, out: Path, processes: int, fork: bool = False) -> dict | None:
     """The site, and (shared by two) the helper's result as the lead found it."""
-    with Mkdocs(processes) as mkdocs:
+    with Mkdocs(processes, fork=fork) as mkdocs:
+        assert len(mkdocs.workers) == (1 if fork or processes == 1 else 2)
         mkdocs.run(src, out)
         if processes == 1:
             mkdocs.wait()
@@ -44,8 +52,9 @@ def _build(src: Path, out: Path, processes: int) -> dict | None:
     return result
 
 
+@pytest.mark.parametrize("fork", MODES)
 @pytest.mark.parametrize("which", ["firewall", "hostile"])
-def test_two_processes_build_the_same_bytes_as_one(which: str, project, tmp_path: Path) -> None:
+def test_two_processes_build_the_same_bytes_as_one(which: str, fork: bool, project, tmp_path: Path) -> None:
     if which == "hostile":
         project.write("model.py", HOSTILE_MODEL)
         project.write("threats/main.yaml", "threats: []\n")
@@ -53,7 +62,7 @@ def test_two_processes_build_the_same_bytes_as_one(which: str, project, tmp_path
     root = REPO if which == "firewall" else project.root
     _sources(root, tmp_path / "src")
     _build(tmp_path / "src", tmp_path / "one", 1)
-    result = _build(tmp_path / "src", tmp_path / "two", 2)
+    result = _build(tmp_path / "src", tmp_path / "two", 2, fork)
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
     assert one == two
     assert result is not None
@@ -66,17 +75,51 @@ def test_two_processes_build_the_same_bytes_as_one(which: str, project, tmp_path
     assert not list(tmp_path.glob(".tg-mkdocs-*"))
 
 
-def test_a_failure_in_the_helper_stops_the_lead_and_is_reported(project, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", MODES)
+def test_a_failure_in_the_helper_stops_the_lead_and_is_reported(fork: bool, project, tmp_path: Path) -> None:
     _sources(project.root, tmp_path / "src")
     for page in (tmp_path / "src" / "docs").glob("*.md"):  # every page breaks --strict: the helper's too
         page.write_text(page.read_text(encoding="utf-8") + "\n[gone](no-such-page.md)\n", encoding="utf-8")
     started = time.monotonic()
-    with pytest.raises(EnvironmentProblem) as err, Mkdocs(2) as mkdocs:
+    with pytest.raises(EnvironmentProblem) as err, Mkdocs(2, fork=fork) as mkdocs:
         mkdocs.run(tmp_path / "src", tmp_path / "two")
         mkdocs.wait()
     assert "no-such-page.md" in str(err.value) and time.monotonic() - started < 120
     assert not list(tmp_path.glob(".tg-mkdocs-*"))
     assert all(w.proc.poll() is not None for w in mkdocs.workers)  # neither left running
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not can_fork_helper() or not Path("/proc/self/task").is_dir(), reason="Linux only")
+def test_the_forked_helper_dies_with_the_lead(tmp_path: Path) -> None:
+    _sources(REPO, tmp_path / "src")
+    with Mkdocs(2, fork=True) as mkdocs:
+        lead = mkdocs.workers[0].proc
+        mkdocs.run(tmp_path / "src", tmp_path / "two")
+        deadline = time.monotonic() + 60
+        while not (helpers := _children(lead.pid)) and lead.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert helpers, "the lead never forked its helper"
+        os.kill(lead.pid, signal.SIGKILL)
+        lead.wait()
+        deadline = time.monotonic() + 0.5  # its own pages would take it over a second more
+        while not _gone(helpers[0]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _gone(helpers[0])  # ended with the lead, not left writing into the site
+        mkdocs.stop()
 
 
 def test_the_shares_are_balanced_and_the_same_in_both_processes() -> None:

@@ -67,24 +67,34 @@ def workers() -> int:
     return 2 if mkdocs.startswith("1.6.") and material.startswith("9.") else 1
 
 
+def can_fork_helper() -> bool:
+    """Whether a worker can fork the helper that shares its build (site/mkdocs_split.py): where
+    the kernel ends a process with its parent, so the forked helper needs no watching thread."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
 class Mkdocs:
     """One `mkdocs build --strict`, in one worker process or shared by two (each renders half
     of the pages, site/mkdocs_split.py), started when made: `run` says what to build and
     returns at once, `wait` waits for it and raises on failure. Left without `run` (an error
-    earlier on), the workers end with nothing done; an exception inside the `with` stops them."""
+    earlier on), the workers end with nothing done; an exception inside the `with` stops them.
+    Shared by two on Linux, one worker is started and forks the other (`fork`) where their
+    work parts; elsewhere both are started."""
 
-    def __init__(self, processes: int | None = None) -> None:
+    def __init__(self, processes: int | None = None, fork: bool | None = None) -> None:
         self.out: Path | None = None
-        self.scratch: Path | None = None  # the helper's site and result, beside the site
+        self.scratch: Path | None = None  # the helper's result (and its site, when not forked), beside the site
         count = processes if processes is not None else workers()
-        self.workers = [_Worker() for _ in range(count)]
+        self.shared = count > 1
+        self.fork = self.shared and (can_fork_helper() if fork is None else fork)
+        self.workers = [_Worker() for _ in range(1 if self.fork else count)]
 
     def run(self, src: Path, out: Path, share: bool = True) -> None:
         """Build `src` into `out`; `share=False` builds in the first worker alone and stops the
         second, when this process has more left to do than mkdocs and needs the core itself."""
         self.out = out
         job: dict[str, object] = {"config": str(src / "mkdocs.yml"), "site": str(out.resolve())}
-        if len(self.workers) == 1 or not share:
+        if not self.shared or not share:
             self.workers[0].send(job)
             for idle in self.workers[1:]:
                 idle.stop()  # nothing for it to do
@@ -93,6 +103,9 @@ class Mkdocs:
         out.parent.mkdir(parents=True, exist_ok=True)
         self.scratch = Path(tempfile.mkdtemp(prefix=".tg-mkdocs-", dir=out.parent)).resolve()
         result, helper_site = str(self.scratch / "result.json"), str(self.scratch / "site")
+        if self.fork:  # the helper is forked by the lead and writes into the site itself
+            self.workers[0].send({**job, "split": {"role": "lead", "result": result, "fork": True}})
+            return
         self.workers[0].send({**job, "split": {"role": "lead", "result": result, "helper_site": helper_site}})
         self.workers[1].send({**job, "site": helper_site, "split": {"role": "helper", "result": result}})
 
