@@ -308,11 +308,16 @@ def test_outputs_never_replace_a_folder_threatgraph_did_not_make(project, run):
 
 
 def test_each_command_can_rewrite_its_part_of_a_build(project, run):
-    """`report`, `site` and `build` write into the same default output folder in any order."""
+    """`report`, `site` and `build` write into the same default output folder in any order;
+    `site` writes the site `build` writes."""
+    sites = {}
     for args in (["build", "--no-evidence"], ["report", "--no-evidence"], ["site", "--no-evidence"],
                  ["report", "--no-evidence"], ["build", "--no-evidence"]):
         r = run(*args, cwd=project.root)
         assert r.code in (0, 1) and "refusing" not in r.err, (args, r.err)
+        sites[args[0]] = _snapshot(project.root / "build" / "site")
+    sites["site"].pop(".threatgraph-output")  # `site` made that folder, `build` its parent
+    assert sites["site"] == sites["build"] and len(sites["site"]) > 20
     assert (project.root / "build" / "reports" / "coverage.json").is_file()
     inside = project.root / "build" / "site" / "mine"
     r = run("report", "--out", str(inside), cwd=project.root)

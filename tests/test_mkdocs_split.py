@@ -129,3 +129,38 @@ def test_the_shares_are_balanced_and_the_same_in_both_processes() -> None:
     cost = {uri: size + 2_000 for uri, size in pages}
     mine, theirs = sum(cost[u] for u in helper), sum(cost[u] for u, _ in pages if u not in helper)
     assert abs(mine - theirs) <= max(cost.values())
+
+
+_WORKER_START = r"""
+import subprocess, sys
+seen = []
+real = subprocess.Popen.__init__
+def init(self, args, *a, **k):
+    if "threatgraph.site.mkdocs_worker" in args:
+        seen.append(sorted(m for m in ("threatgraph.assess", "threatgraph.catalog.loader", "pydantic", "threatgraph.build")
+                           if m in sys.modules))
+    real(self, args, *a, **k)
+subprocess.Popen.__init__ = init
+from threatgraph.cli import main
+code = main(["build", "--no-evidence", "--out", sys.argv[1]])
+print(seen, code)
+"""
+
+
+def test_a_build_starts_the_site_workers_before_importing_the_rest(tmp_path: Path) -> None:
+    """The mkdocs worker's imports run on the other core from the start: `build` starts it
+    before threatgraph's catalogs, pydantic and the build module are imported, and the site
+    package gives its names without importing them."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "THREATGRAPH_NO_CACHE": "1"}
+    r = subprocess.run([sys.executable, "-c", _WORKER_START, str(tmp_path / "out")], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[[]] 0"
+    assert (tmp_path / "out" / "site" / "index.html").is_file()
+    bare = subprocess.run([sys.executable, "-c", "import sys, threatgraph.site.mkdocs_build as m; "
+                           "print(m.Mkdocs is __import__('threatgraph.site', fromlist=['Mkdocs']).Mkdocs, "
+                           "'threatgraph.assess' in sys.modules)"], env=env, capture_output=True, text=True, timeout=60)
+    assert bare.stdout.split() == ["True", "False"], bare.stderr

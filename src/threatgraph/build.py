@@ -16,6 +16,7 @@ from threatgraph.config import Config
 from threatgraph.errors import Problem
 from threatgraph.fsutil import StagedDir, write_new
 from threatgraph.render.reports import report_files
+from threatgraph.site.publish import publish
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,19 @@ class BuildResult:
 
 def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: str = "auto",
               with_site: bool = True, log: Callable[[str], None] = lambda s: None,
-              since: str | None = None, progress: Callable[[str], None] = lambda s: None) -> BuildResult:
-    """Everything, staged; `progress` hears each stage as it starts ("" when done)."""
+              since: str | None = None, progress: Callable[[str], None] = lambda s: None,
+              mkdocs: site.Mkdocs | None = None) -> BuildResult:
+    """Everything, staged; `progress` hears each stage as it starts ("" when done). `mkdocs`:
+    the site's workers, when the caller started them (before importing this module); this
+    function owns them from here, stopping them if it fails."""
     timings: dict[str, float] = {}
     with ExitStack() as stack:
         # started first, so mkdocs' imports run on another core while the model is checked
-        mkdocs = stack.enter_context(site.Mkdocs()) if with_site else None
+        if mkdocs is not None:
+            stack.enter_context(mkdocs)  # ended with the build; left idle without the site
+            mkdocs = mkdocs if with_site else None
+        elif with_site:
+            mkdocs = stack.enter_context(site.Mkdocs())
         t = time.perf_counter()
         progress("checking the model, the catalogs and the evidence")
         a = pipeline.check(config, use_evidence=use_evidence)
@@ -57,8 +65,8 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
                 t = time.perf_counter()
                 if mkdocs is not None:
                     progress("building the site (mkdocs) while the diagrams are drawn and the reports written")
-                    diagrams = site.publish(a, stage / ".site-src", stage / "site", site.site_folder(config), renderer,
-                                            mkdocs, stage / "diagrams", meanwhile=reports)
+                    diagrams = publish(a, stage / ".site-src", stage / "site", site.site_folder(config), renderer,
+                                       mkdocs, stage / "diagrams", meanwhile=reports)
                     timings["site+diagrams+reports"] = time.perf_counter() - t
                 else:
                     progress("drawing the diagrams and writing the reports")

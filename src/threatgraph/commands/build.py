@@ -32,12 +32,21 @@ def terminal_progress(stream: Any = None) -> Callable[[str], None]:
 
 def build(config: Any, *, out: Path | None = None, gate: bool = False, renderer: str = "auto",
           with_site: bool = True, fmt: str = "text", use_evidence: bool = True, since: str | None = None) -> int:
-    from threatgraph import build as builder
+    from threatgraph.site.mkdocs_build import Mkdocs
 
+    # The site's workers first, before the rest of threatgraph is imported: their own imports
+    # (mkdocs, the theme, Markdown) then run on the other core from the start.
+    mkdocs = Mkdocs() if with_site else None
+    try:
+        from threatgraph import build as builder
+    except BaseException:
+        if mkdocs is not None:
+            mkdocs.stop()
+        raise
     folder = out or (config.root / config.out)
     log = (lambda _msg: None) if fmt == "json" else print
     result = builder.build_all(config, folder, use_evidence=use_evidence, renderer=renderer, with_site=with_site,
-                               log=log, since=since, progress=terminal_progress())
+                               log=log, since=since, progress=terminal_progress(), mkdocs=mkdocs)
     print_warnings(result.warnings)
     written = [str(folder / "reports"), str(folder / "diagrams")] + ([str(folder / "site")] if with_site else [])
     summary(fmt, written if fmt == "json" else [], result.passed, result.coverage,

@@ -12,13 +12,17 @@ from threatgraph.commands.build import RENDERERS
 
 
 def site(config: Any, *, out: Path | None = None, renderer: str = "auto", use_evidence: bool = True) -> int:
-    from threatgraph import site as site_builder
-    from threatgraph.fsutil import StagedDir
+    from threatgraph.site.mkdocs_build import Mkdocs
 
-    a = assessed(config, use_evidence)
-    folder = out or (config.root / config.out / "site")
-    with tempfile.TemporaryDirectory(prefix="threatgraph-site-") as tmp, StagedDir(folder) as stage:
-        site_builder.publish(a, Path(tmp), stage, site_builder.site_folder(config), renderer)
+    with Mkdocs() as mkdocs:  # first, so mkdocs' imports run on the other core while the model is checked
+        from threatgraph.fsutil import StagedDir
+        from threatgraph.site.publish import publish
+        from threatgraph.site.sources import site_folder
+
+        a = assessed(config, use_evidence)
+        folder = out or (config.root / config.out / "site")
+        with tempfile.TemporaryDirectory(prefix="threatgraph-site-") as tmp, StagedDir(folder) as stage:
+            publish(a, Path(tmp), stage, site_folder(config), renderer, mkdocs)
     print(f"wrote {folder} (open {folder}/index.html)")
     return EXIT_OK
 
