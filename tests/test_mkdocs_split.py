@@ -54,14 +54,19 @@ def _build(src: Path, out: Path, processes: int, fork: bool = False) -> dict | N
 
 @pytest.mark.parametrize("fork", MODES)
 @pytest.mark.parametrize("which", ["firewall", "hostile"])
-def test_two_processes_build_the_same_bytes_as_one(which: str, fork: bool, project, tmp_path: Path) -> None:
+def test_two_processes_build_the_same_bytes_as_one(which: str, fork: bool, project, tmp_path: Path,
+                                                  monkeypatch) -> None:
+    """...and one process with no template compiled ahead (site/mkdocs_templates.py) builds the
+    same bytes as two with them."""
     if which == "hostile":
         project.write("model.py", HOSTILE_MODEL)
         project.write("threats/main.yaml", "threats: []\n")
         project.write("mitigations/main.yaml", "mitigations: []\n")
     root = REPO if which == "firewall" else project.root
     _sources(root, tmp_path / "src")
+    monkeypatch.setenv("THREATGRAPH_SITE_WARMUP", "0")
     _build(tmp_path / "src", tmp_path / "one", 1)
+    monkeypatch.delenv("THREATGRAPH_SITE_WARMUP")
     result = _build(tmp_path / "src", tmp_path / "two", 2, fork)
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
     assert one == two

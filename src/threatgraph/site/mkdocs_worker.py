@@ -1,5 +1,6 @@
 """`python -m threatgraph.site.mkdocs_worker`: a `mkdocs build --strict` that starts before it
-knows what to build. It imports mkdocs, the theme and the usual plugins at once, then reads
+knows what to build. It imports mkdocs, the theme and the usual plugins at once, compiles
+the theme's templates (site/mkdocs_templates.py; THREATGRAPH_SITE_WARMUP=0 skips it), then reads
 one line from stdin, `{"config": ..., "site": ...}` (with `"split"`, its share of a build
 two processes make, site/mkdocs_split.py), and builds exactly as the mkdocs command line does;
 an empty stdin (threatgraph stopped before the site) ends it with nothing done.
@@ -60,6 +61,10 @@ def main() -> int:
             importlib.import_module(name)
         except ImportError:  # a plugin the project does not use; mkdocs reports what it needs
             pass
+    if os.environ.get("THREATGRAPH_SITE_WARMUP", "").strip() != "0":
+        from threatgraph.site import mkdocs_templates
+
+        mkdocs_templates.warm()  # the theme's templates compiled while the job is not yet known
     line = sys.stdin.readline()
     if not line.strip():
         return 0
