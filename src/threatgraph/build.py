@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from threatgraph import pipeline, site
+from threatgraph import pipeline, process, site
 from threatgraph.config import Config
 from threatgraph.errors import Problem
 from threatgraph.fsutil import StagedDir, write_new
+from threatgraph.render import svg
 from threatgraph.render.reports import report_files
 from threatgraph.site.publish import publish
 
@@ -46,7 +47,8 @@ def build_all(config: Config, out: Path, use_evidence: bool = True, renderer: st
             mkdocs = stack.enter_context(site.Mkdocs())
         t = time.perf_counter()
         progress("checking the model, the catalogs and the evidence")
-        a = pipeline.check(config, use_evidence=use_evidence)
+        with process.while_waiting(svg.COMPILE_WHILE_WAITING_AFTER, svg.prepare_while_waiting(renderer)):
+            a = pipeline.check(config, use_evidence=use_evidence)
         timings["check"] = time.perf_counter() - t
         src = pipeline.source_path(config)
         if since and src is not None:

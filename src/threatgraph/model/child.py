@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from threatgraph import process
 from threatgraph.errors import InputError, Problem, safe_str
 from threatgraph.process import without_collection
 
@@ -100,15 +101,20 @@ def _child(load: Callable[[], Any], write_fd: int, argv0: str) -> None:
 
 
 def _read_all(fd: int, deadline: float) -> bytes | None:
-    """Everything the child sends, or None when the deadline passes first."""
+    """Everything the child sends, or None when the deadline passes first. A long wait lets
+    the work registered with `process.while_waiting` begin."""
     chunks: list[bytes] = []
+    started = time.monotonic()
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             return None
-        ready, _, _ = select.select([fd], [], [], left)
+        wake = process.next_idle(now - started)
+        ready, _, _ = select.select([fd], [], [], left if wake is None else min(left, wake))
         if not ready:
-            return None
+            process.waited(time.monotonic() - started)
+            continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             return b"".join(chunks)
@@ -171,6 +177,7 @@ class Running:
 def start_isolated(load: Callable[[], Any], shown: str, argv0: str, timeout: float = DEFAULT_TIMEOUT) -> Running:
     """Fork the child that runs `load()` and return at once, so this process can go on with
     other work while the model runs."""
+    process.settle()
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return Running(load, shown, timeout)
     sys.stdout.flush()
