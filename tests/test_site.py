@@ -219,7 +219,7 @@ def test_evidence_links_to_its_line_at_the_pinned_commit_and_no_page_names_a_loc
     assert a.source_label == f"acme/shop@{commit[:12]}"
     out = tmp_path / "site"
     site.write_sources(a, out, None, "wasm")
-    tables = json.loads((out / embed.FRAGMENTS).read_text())
+    tables = json.loads((out / embed.FRAGMENTS).read_bytes())
     evidence = embed.fill_tables((out / "docs" / "evidence.md").read_text(), tables)
     assert f'href="https://example.com/acme/shop/blob/{commit}/src/web.conf#L1"' in evidence
     assert "matched: ssl on" in evidence  # the matched line beside its link

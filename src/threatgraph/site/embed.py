@@ -12,11 +12,12 @@ clickable. Everything injected was escaped when it was generated."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from threatgraph.render import json_text
 
 NAME = r'"([A-Za-z0-9_.~-]+)"'
 TABLE = re.compile(r'<div class="tg-(table|embed)" data-fragment=' + NAME + r"></div>")
@@ -55,7 +56,7 @@ def _fragments(config: Any) -> dict[str, str]:
         return {}
     key = (str(path), st.st_mtime_ns, st.st_size)
     if _loaded is None or _loaded[0] != key:
-        _loaded = (key, json.loads(path.read_text(encoding="utf-8")))
+        _loaded = (key, json_text.loads(path.read_bytes()))
     return _loaded[1]
 
 

@@ -4,7 +4,6 @@ pages; generated pages are written to a staging folder, never into the source tr
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from threatgraph import process
 from threatgraph.assess import Assessment
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 from threatgraph.fsutil import write_atomic, write_new
-from threatgraph.render import svg
+from threatgraph.render import json_text, svg
 from threatgraph.site import embed as site_embed
 from threatgraph.site import page_split
 from threatgraph.site import pages as site_pages
@@ -157,7 +156,7 @@ def write_sources(a: Assessment, src: Path, site_dir: Path | None, renderer: str
     pages = page_split.generate(writer)
     if draw:
         diagrams.render_all()
-    put(src / site_embed.FRAGMENTS, json.dumps(writer.fragments, sort_keys=True, ensure_ascii=False))
+    put(src / site_embed.FRAGMENTS, json_text.compact_bytes(writer.fragments))
     docs = src / "docs"
     hand = site_dir / "docs" if site_dir is not None else None
     nav = list(NAV)
@@ -251,8 +250,9 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def write_if_changed(path: Path, text: str) -> None:
+def write_if_changed(path: Path, text: str | bytes) -> None:
     """Rewrite only what changed, so `mkdocs serve` does not rebuild in a loop."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if path.is_file() and path.read_bytes() == data:
         return
     write_atomic(path, text)
