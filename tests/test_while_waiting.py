@@ -93,3 +93,26 @@ def test_a_slow_model_gets_its_drawer_compiled_while_it_loads(project, monkeypat
     assert chosen == (["winch"] if svg._winch_possible() else [None])
     for path in sorted((project.root / "early" / "diagrams").iterdir()):
         assert path.read_bytes() == (project.root / "late" / "diagrams" / path.name).read_bytes(), path.name
+
+
+_EXIT_NOW = r"""
+import atexit, sys, threading, time
+from threatgraph import process
+atexit.register(lambda: print("exit handler ran"))
+threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+sys.stdout.write("x" * 200_000 + "\n")  # buffered: lost unless flushed before the process ends
+process.exit_now(3)
+"""
+
+
+def test_exit_now_ends_as_a_normal_exit_would():
+    """`process.exit_now`, how the command line ends: other threads waited for, exit handlers
+    run (threatgraph's evidence memo saves itself in one), everything written reaches the
+    reader, and the code is the command's."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _EXIT_NOW], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "x" * 200_000 and lines[1:] == ["thread finished", "exit handler ran"]

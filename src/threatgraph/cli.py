@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from threatgraph import __version__, process
 from threatgraph.commands import COMMANDS
@@ -73,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _internal(exc)
 
 
+def run() -> NoReturn:
+    """The console script and `python -m threatgraph`: `main` on the command line, then the
+    process ends at once (`process.exit_now`); `main` itself returns, for callers in Python."""
+    process.exit_now(main())
+
+
 def _internal(exc: Exception) -> int:
     if os.environ.get("THREATGRAPH_DEBUG"):
         raise exc
@@ -82,4 +89,4 @@ def _internal(exc: Exception) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

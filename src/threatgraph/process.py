@@ -11,8 +11,8 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -118,3 +118,28 @@ def fork_pool(workers: int) -> ProcessPoolExecutor:
     sys.stdout.flush()
     sys.stderr.flush()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the command's process as a normal exit does (other threads waited for, exit
+    handlers run, output flushed) but without the interpreter freeing every object one by one
+    first: that teardown took 0.09 s of each build here, a twentieth of the firewall's (mypy
+    ends the same way, `mypy.util.hard_exit`). An interrupt from here on is ignored: the work
+    is done and written, and it could only cut the exit handlers short."""
+    import atexit
+    import signal
+
+    with suppress(ValueError, OSError):  # not the main thread, or no SIGINT here
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    me = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not me and not thread.daemon:
+            thread.join()
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_handlers is None:  # another Python: the ordinary exit
+        sys.exit(code)
+    run_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a reader that went away: nothing more to tell it
+            stream.flush()
+    os._exit(code)
