@@ -270,10 +270,10 @@ def test_interrupted_build_leaves_the_previous_outputs_whole(project):
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode in (130, 0), err  # 0 only if it had already finished swapping
-    if proc.returncode == 130:
-        assert "previous outputs are unchanged" in err
-        assert _snapshot(project.root / "build") == before
+    assert proc.returncode in (130, 0), err  # 0 only if it had already finished
+    if proc.returncode == 130:  # before the swap: the old outputs; during it: held until it is done
+        assert ("previous outputs are unchanged" in err) != ("was already replaced by the new outputs" in err), err
+    assert _snapshot(project.root / "build") == before  # whole either way (the same inputs, the same outputs)
     assert not list(project.root.glob(".build.*")), "staging folder left behind"
 
 
@@ -366,3 +366,72 @@ def test_billion_laughs_fails_fast_with_bounded_memory():
     tracemalloc.stop()
     assert "alias expansion bomb" in exc.value.problems[0].message
     assert peak < 20 * 1024 * 1024  # a billion-value expansion never happens
+
+
+def test_an_interrupt_during_the_swap_waits_for_it_and_then_tells_the_truth(tmp_path, monkeypatch):
+    """Ctrl-C while the staged output is swapped in and the old one removed is raised only
+    once both are done (an interrupt between the two renames would leave no output at all),
+    and the command then says the outputs were replaced, not that they are unchanged."""
+    from threatgraph import fsutil
+
+    monkeypatch.setattr(fsutil, "_REPLACED", [])
+    out = tmp_path / "build"
+    with fsutil.StagedDir(out) as stage:
+        (stage / "first.txt").write_text("one")
+    real_rmtree = fsutil.shutil.rmtree
+    seen = []
+
+    def interrupted_rmtree(path, *args, **kwargs):
+        if ".old." in str(path):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the old output is being removed
+            time.sleep(0.05)  # long enough for Python to have run its handler, were it not held
+            seen.append("removal finished")
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(fsutil.shutil, "rmtree", interrupted_rmtree)
+    with pytest.raises(KeyboardInterrupt):
+        with fsutil.StagedDir(out) as stage:
+            (stage / "second.txt").write_text("two")
+    assert seen == ["removal finished"]
+    assert sorted(p.name for p in out.iterdir()) == [".threatgraph-output", "second.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build.")]
+    assert fsutil.replaced() == [out, out]  # both swaps; the interrupt came during the second
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_stopped_site_workers_take_the_forked_helper_with_them(tmp_path):
+    """Stopping the site's workers (an interrupt, a failure elsewhere) ends the lead's forked
+    helper, and reaps it, before the lead is gone: when `stop` returns nothing of theirs can
+    write into the staging folder that is removed next (it once left pages behind)."""
+    from threatgraph import pipeline, site
+    from threatgraph.config import load_config
+    from threatgraph.site.mkdocs_build import Mkdocs, can_fork_helper
+
+    if not can_fork_helper():
+        pytest.skip("the helper is forked on Linux only")
+    a = pipeline.check(load_config(REPO), use_evidence=False)
+    src, out = tmp_path / "src", tmp_path / "out"
+    site.write_sources(a, src, site.site_folder(load_config(REPO)), "wasm")
+    with Mkdocs(2, fork=True) as mkdocs:
+        mkdocs.run(src, out)
+        lead = mkdocs.workers[0].proc.pid
+        deadline, helpers = time.monotonic() + 30, []
+        while not helpers and time.monotonic() < deadline:  # the helper, once the lead has forked it
+            helpers = [pid for pid in _children(lead)]
+            time.sleep(0.01)
+        assert helpers, "the lead never forked its helper"
+        mkdocs.stop()
+    assert not [pid for pid in helpers if pathlib.Path(f"/proc/{pid}").exists()], "the helper outlived stop()"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found

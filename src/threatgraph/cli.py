@@ -17,7 +17,7 @@ from threatgraph import __version__, process
 from threatgraph.commands import COMMANDS
 from threatgraph.commands.base import EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, input_flags
 from threatgraph.errors import EnvironmentProblem, InputError, printable
-from threatgraph.fsutil import ENVIRONMENT_ERRNOS
+from threatgraph.fsutil import ENVIRONMENT_ERRNOS, replaced
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"threatgraph: {printable(exc)}; previous outputs are unchanged", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
-        print("threatgraph: interrupted; previous outputs are unchanged", file=sys.stderr)
+        done = replaced()
+        print("threatgraph: interrupted; " + (f"{printable(str(done[-1]))} was already replaced by the new outputs"
+                                              if done else "previous outputs are unchanged"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK

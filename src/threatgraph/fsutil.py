@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from threatgraph.errors import EnvironmentProblem, InputError, Problem
 
 MARKER = ".threatgraph-output"
 MARKER_TEXT = "made by threatgraph; the whole folder is replaced on each run\n"
 _ACTIVE: set[Path] = set()  # staging folders this process is filling now
+_REPLACED: list[Path] = []  # outputs this process has swapped in (see `replaced`)
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO}
 
 
@@ -115,17 +117,27 @@ def write_new(path: Path, text: str | bytes) -> None:
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold SIGINT/SIGTERM for the few system calls of a swap, so an interrupt lands before or
-    after it, never between the two renames."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    after it, never between the two renames. Blocking them is not enough: an interrupt the
+    kernel delivered just before, which Python has yet to raise, would be raised inside. So
+    SIGINT's Python handler only notes it meanwhile, and the interrupt is raised after."""
+    noted: list[int] = []
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, ValueError, OSError):  # not on this platform or thread
-        yield
-        return
+        handler: Any = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
+    except (AttributeError, ValueError, OSError):  # not the main thread: its signals are not ours
+        handler = False
+    try:
+        mask: set[int] | None = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, ValueError, OSError):  # not on this platform
+        mask = None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if handler is not False:
+            signal.signal(signal.SIGINT, signal.SIG_DFL if handler is None else handler)
+    if noted and callable(handler):
+        handler(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt, now that it is safe
 
 
 def _marker_pid(folder: Path) -> int | None:
@@ -236,14 +248,21 @@ class StagedDir:
         except OSError as exc:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise environment_error(self.given, exc, "write") from None
-        try:
-            with _signals_held():
+        with _signals_held():  # the swap, and the old output's removal: an interrupt waits for both
+            try:
                 if self.final.exists():
                     os.replace(self.final, old)
                 os.replace(self.tmp, self.final)
-        except OSError as exc:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            if old.exists() and not self.final.exists():
-                os.replace(old, self.final)
-            raise environment_error(self.given, exc, "replace") from None
-        shutil.rmtree(old, ignore_errors=True)
+            except OSError as exc:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                if old.exists() and not self.final.exists():
+                    os.replace(old, self.final)
+                raise environment_error(self.given, exc, "replace") from None
+            _REPLACED.append(self.given)
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def replaced() -> list[Path]:
+    """The outputs this process has already swapped in: an interrupt after that must not say
+    the previous outputs are unchanged."""
+    return list(_REPLACED)

@@ -15,6 +15,8 @@ from types import TracebackType
 
 from threatgraph.errors import EnvironmentProblem
 
+STOP_GRACE = 1.0  # seconds a worker told to stop has to end itself (and its helper) before it is killed
+
 
 class _Worker:
     """One worker process (site/mkdocs_worker.py), its output kept in a file, never in a pipe
@@ -41,9 +43,15 @@ class _Worker:
         return self.log.read().strip()
 
     def stop(self) -> None:
+        """Ended now: asked first (a lead sharing its build kills and reaps its forked helper
+        before it goes, site/mkdocs_split.py), killed if it has not gone within a second."""
         try:
             if self.proc.poll() is None:
-                self.proc.kill()
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=STOP_GRACE)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
             self.finish()
         finally:
             self.log.close()

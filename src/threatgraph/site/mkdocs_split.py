@@ -26,8 +26,10 @@ process when it does not."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -111,6 +113,7 @@ class _Share:
         pid = os.fork()
         if pid:
             self.child = pid
+            signal.signal(signal.SIGTERM, lambda _signum, _frame: _end_with(pid))
             return
         guard()  # dies with the lead
         self.helper = self.forked = True
@@ -170,6 +173,15 @@ class _Share:
         if pid:
             self.child_status = status
         return bool(pid)
+
+
+def _end_with(helper: int) -> None:
+    """The lead told to stop (threatgraph stopping the build): its helper killed and reaped
+    first, so that when the lead is gone nothing of theirs writes into the site any more."""
+    with contextlib.suppress(OSError):
+        os.kill(helper, signal.SIGKILL)
+        os.waitpid(helper, 0)
+    os._exit(128 + signal.SIGTERM)
 
 
 def install(role: str, result: Path, helper_site: Path | None = None,
