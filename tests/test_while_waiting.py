@@ -116,3 +116,20 @@ def test_exit_now_ends_as_a_normal_exit_would():
     assert r.returncode == 3, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "x" * 200_000 and lines[1:] == ["thread finished", "exit handler ran"]
+
+
+def test_an_exit_waiting_for_a_stuck_thread_can_still_be_interrupted():
+    """A thread that never ends (a server's, say) keeps the exit waiting, as Python's own exit
+    would; Ctrl-C still ends it, with the interrupted code."""
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import threading, time; from threatgraph import process; "
+            "threading.Thread(target=lambda: time.sleep(600)).start(); print('waiting', flush=True); "
+            "process.exit_now(0)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "waiting"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 130
