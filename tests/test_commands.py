@@ -4,6 +4,8 @@ dispatches, and each subcommand's help offers only the flags it uses."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -59,6 +61,26 @@ def test_format_choices_come_from_the_registry():
         for f in table.values():
             assert callable(f.load())
     assert set(COMMANDS) == set(sub.choices)
+
+
+def test_running_one_command_imports_no_other_command(project):
+    """A command's module is imported when it runs; help lists every command, so imports all."""
+    probe = ("import json, sys; from threatgraph.cli import main; code = main(sys.argv[1:]); "
+             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('threatgraph.commands.'))), file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", probe, "validate"], cwd=project.root, capture_output=True,
+                         text=True, timeout=120)
+    loaded = json.loads(run.stderr.strip().splitlines()[-1])
+    assert run.returncode == 0 and "threatgraph.commands.validate" in loaded, run.stderr
+    assert not {f"threatgraph.commands.{m}" for m in ("build", "site", "lsp", "check", "history")} & set(loaded)
+    helped = subprocess.run([sys.executable, "-m", "threatgraph", "--help"], capture_output=True, text=True,
+                            timeout=120)
+    assert helped.returncode == 0 and all(name in helped.stdout for name in COMMANDS)
+
+
+def test_a_mistyped_command_is_refused_with_every_name(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser(["chek"]).parse_args(["chek"])
+    assert exc.value.code == 2 and "'check'" in capsys.readouterr().err
 
 
 def test_build_shows_its_stages_on_a_terminal_only(project, monkeypatch, tmp_path):

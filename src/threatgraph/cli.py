@@ -27,11 +27,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: when it starts with a command's name, that command's alone (its
+    module the only one imported, see threatgraph.commands); otherwise (None, help, --version,
+    a mistyped name) every command's, so help and errors list them all."""
     parser = _Parser(prog="threatgraph", description="Threat models as code, with coverage gated in CI.")
     parser.add_argument("--version", action="version", version=f"threatgraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS.values():
+    named = argv[0] if argv and argv[0] in COMMANDS else None
+    for command in (COMMANDS[named],) if named else COMMANDS.values():
         p = sub.add_parser(command.name, help=command.help)
         if command.inputs:
             input_flags(p, policy=command.policy_flags, skip=command.skip)
@@ -41,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     process.configure()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
     except InputError as exc:
