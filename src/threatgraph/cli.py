@@ -43,10 +43,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, ends_after: bool = False) -> int:
+    """Run the command `argv` names; its exit code. `ends_after`: this process ends when the
+    command does (`run`), so unless the command lives on (a watch, a server) what it keeps to
+    the end is frozen rather than scanned by the collector (process.short_lived)."""
     process.configure()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    if ends_after and not COMMANDS[args.command].lives_on(args):
+        process.short_lived()
     try:
         return COMMANDS[args.command].run(args)
     except InputError as exc:
@@ -84,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> NoReturn:
     """The console script and `python -m threatgraph`: `main` on the command line, then the
     process ends at once (`process.exit_now`); `main` itself returns, for callers in Python."""
-    process.exit_now(main())
+    process.exit_now(main(ends_after=True))
 
 
 def _internal(exc: Exception) -> int:

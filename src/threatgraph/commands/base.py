@@ -29,6 +29,9 @@ class Command:
     policy_flags: bool = True  # takes --fail-on and --min-coverage (only commands that judge)
     writes: bool = False  # writes files (so an input error can say that nothing was written)
     skip: frozenset[str] = frozenset()  # input flags that would do nothing here (not offered in its help)
+    # Whether a run with these arguments outlives its first result (a watch, a preview server, a
+    # language server): such a process keeps ordinary collection (process.short_lived).
+    lives_on: Callable[[argparse.Namespace], bool] = lambda _args: False
 
 
 def seconds(text: str) -> float:

@@ -123,4 +123,5 @@ def _run(args: argparse.Namespace) -> int:
             loader.abandon()
 
 
-COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments, _run)
+COMMAND = Command("check", "assess coverage; exit 1 when the policy fails", _arguments, _run,
+                  lives_on=lambda args: bool(args.watch))

@@ -20,4 +20,5 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMAND = Command("lsp", "a language server for the catalogs and the model (diagnostics, hover, go to definition, "
-                  "completion), over stdio", _arguments, lambda args: lsp(), inputs=False, policy_flags=False)
+                  "completion), over stdio", _arguments, lambda args: lsp(), inputs=False, policy_flags=False,
+                  lives_on=lambda _args: True)

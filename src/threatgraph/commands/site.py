@@ -61,4 +61,5 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address for --serve")
 
 
-COMMAND = Command("site", "generate the docs site and build it with mkdocs --strict", _arguments, _run, writes=True)
+COMMAND = Command("site", "generate the docs site and build it with mkdocs --strict", _arguments, _run, writes=True,
+                  lives_on=lambda args: bool(args.serve))

@@ -23,6 +23,7 @@ from threatgraph.model.bindings import _display
 from threatgraph.model.child import DEFAULT_TIMEOUT, Running, model_argv0, start_isolated
 from threatgraph.model.isolation import _import_file, _Isolation
 from threatgraph.model.snapshot import EXTENSION_ATTRIBUTES, LoadedModel, _snapshot, slug
+from threatgraph.process import without_collection
 
 __all__ = ["EXTENSION_ATTRIBUTES", "LoadedModel", "abandon", "begin", "load_model", "load_model_here", "slug"]
 
@@ -193,7 +194,8 @@ def load_model_here(spec: str, root: Path, facts: bool = False) -> LoadedModel:
             modules.insert(0, module)
         tm = _find_tm(module, attr, shown, iso.TM)
         state = iso.TM._state
-        loaded = _snapshot(tm, state, modules, root, shown, facts)
+        with without_collection():  # the user's code has run; the snapshot's values make no cycles
+            loaded = _snapshot(tm, state, modules, root, shown, facts)
     return loaded
 
 
