@@ -41,6 +41,9 @@ class _Commands(Mapping[str, Command]):
             raise LookupError(f"threatgraph.commands.{MODULES[name]} defines {command.name!r}, not {name!r}")
         return command
 
+    def __contains__(self, name: object) -> bool:  # without importing the command's module
+        return name in MODULES
+
     def __iter__(self) -> Iterator[str]:
         return iter(MODULES)
 
